@@ -197,7 +197,7 @@ class MLP:
         delta = delta_L
         for l in range(self.n_layers - 1, -1, -1):
             dense_cache, _ = caches[l]
-            da_prev, grads[2 * l], grads[2 * l + 1] = dense_backward(delta, dense_cache)
+            da_prev, grads[2 * l], grads[2 * l + 1] = dense_backward(delta, dense_cache, input_grad=l > 0)
             if l > 0:
                 delta = activation_backward(da_prev, caches[l - 1][1], self.activation)
         return grads
