@@ -13,7 +13,13 @@ from .gradcheck import check_model_gradients, gradcheck, numerical_gradient, rel
 from .model import MLP
 
 # --- optimizers and training (course_lib/optimizers.py, course_lib/training.py)
+from .optimizers import SGD, Adam, Optimizer, RMSprop
+from .training import EarlyStopping, History, TrainingDivergedError, fit
 # --- metrics (course_lib/metrics.py)
+from . import metrics
+from .metrics import accuracy, confusion_matrix, f1, precision, recall, roc_auc, roc_curve
 # --- estimator, datasets, plots (course_lib/estimator.py, course_lib/datasets.py, course_lib/plots.py)
+from . import datasets, plots
+from .estimator import MLPClassifier
 
 __version__ = "0.1.0"

@@ -51,7 +51,8 @@ def check_array(
     except Exception as exc:  # ragged lists and the like
         raise TypeError(f"{name} must be a numeric array; got {_describe(X)} ({exc})") from None
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a numeric array; got {_describe(X)} with dtype {arr.dtype}")
+        dtype_note = "" if isinstance(X, np.ndarray) else f" with dtype {arr.dtype}"  # an array's says it already
+        raise TypeError(f"{name} must be a numeric array; got {_describe(X)}{dtype_note}")
     if arr.ndim != ndim:
         raise ValueError(
             f"{name} must be a {ndim}-D array"
@@ -66,11 +67,17 @@ def check_array(
             f"{name} has {arr.shape[1]} features (columns) but the model expects {n_features}; "
             f"got an array of shape {arr.shape}"
         )
-    arr = np.ascontiguousarray(arr, dtype=dtype)
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         n_bad = int(arr.size - np.isfinite(arr).sum())
         raise ValueError(f"{name} must contain only finite values; got {n_bad} NaN or infinite entries")
-    return arr
+    with np.errstate(over="ignore"):  # a finite float64 too large for float32 becomes inf: reported just below
+        out = np.ascontiguousarray(arr, dtype=dtype)
+    if out.dtype.kind == "f" and not np.isfinite(out).all():
+        raise ValueError(
+            f"{name} has values too large for {out.dtype}; got values up to {float(np.abs(arr).max()):.3g} in "
+            f"magnitude (the largest {out.dtype} is {float(np.finfo(out.dtype).max):.3g})"
+        )
+    return out
 
 
 def check_labels(y, name: str = "y", *, n_classes: int | None = None) -> np.ndarray:
@@ -81,16 +88,19 @@ def check_labels(y, name: str = "y", *, n_classes: int | None = None) -> np.ndar
     arr = check_array(y, name, ndim=1, dtype=None)
     if arr.dtype.kind == "f":
         if not np.all(arr == np.round(arr)):
-            raise ValueError(f"{name} must hold integer class ids; got non-integral values such as {arr[arr != np.round(arr)][0]!r}")
-    arr = arr.astype(np.int64)
-    if n_classes is not None:
+            example = arr[arr != np.round(arr)][0].item()
+            raise ValueError(f"{name} must hold integer class ids; got non-integral values such as {example!r}")
+    if n_classes is not None:  # checked before the cast to int64, which would wrap or overflow huge values
         bad = (arr < 0) | (arr >= n_classes)
         if bad.any():
             raise ValueError(
                 f"{name} must hold class ids in [0, {n_classes}); got {int(bad.sum())} values outside, "
                 f"for example {int(arr[bad][0])}"
             )
-    return arr
+    elif arr.dtype.kind in "fu" and (arr.max() >= 2**63 or arr.min() < -(2**63)):
+        example = max(arr.max().item(), arr.min().item(), key=abs)
+        raise ValueError(f"{name} must hold integer class ids; got values too large for int64 such as {example!r}")
+    return arr.astype(np.int64)
 
 
 def check_consistent_length(X: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("X", "y")) -> None:

@@ -94,10 +94,12 @@ def binary_cross_entropy_from_logits(z: np.ndarray, y: np.ndarray) -> float:
 
 
 def binary_cross_entropy_grad(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    r""":math:`\delta^{[L]} = \partial L/\partial z = (\sigma(z) - y)/m` for a sigmoid output with binary
-    cross-entropy. Same shape as ``z``."""
+    r""":math:`\delta^{[L]} = \partial L/\partial z = (\sigma(z) - y)/(mK)` for a sigmoid output with binary
+    cross-entropy, ``z`` of shape (m,) or (m, K). Divided by the number of entries ``mK`` (``m`` for one unit),
+    because :func:`binary_cross_entropy_from_logits` is the mean over all entries, as in Keras. Same shape as
+    ``z``."""
     z = np.asarray(z)
-    return (sigmoid(z) - np.asarray(y, dtype=z.dtype)) / z.shape[0]
+    return (sigmoid(z) - np.asarray(y, dtype=z.dtype)) / z.size
 
 
 def categorical_cross_entropy(P: np.ndarray, y: np.ndarray, eps: float = EPSILON) -> float:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -226,17 +225,23 @@ class MLP:
             y = check_labels(y, "y", n_classes=self.n_outputs)
         else:
             K = self.n_outputs
-            y = np.asarray(y) if not isinstance(y, np.ndarray) else y
-            if y.ndim == 1 and K == 1:
+            expected = "(n_samples,) or (n_samples, 1)" if K == 1 else f"(n_samples, {K})"
+            try:
+                ndim = np.ndim(y)
+            except Exception:  # ragged lists and the like: check_array below says what is wrong
+                ndim = 2
+            if ndim == 1 and K > 1:
+                raise ValueError(f"y must have shape {expected} for a model with {K} outputs; got shape {np.shape(y)}")
+            y = check_array(y, "y", ndim=1 if ndim == 1 else 2, dtype=self.dtype)
+            if y.ndim == 1:
                 y = y.reshape(-1, 1)
-            y = check_array(y, "y", ndim=2, dtype=self.dtype)
             if y.shape[1] != K:
                 raise ValueError(
-                    f"y must have shape (n_samples,{' or (n_samples, 1)' if K == 1 else f' {K})'} for a model with "
-                    f"{K} output{'s' if K > 1 else ''}; got shape {np.shape(y)}"
+                    f"y must have shape {expected} for a model with {K} output{'s' if K > 1 else ''}; "
+                    f"got shape {y.shape}"
                 )
             if self.output == "sigmoid" and not np.isin(y, (0, 1)).all():
-                bad = y[~np.isin(y, (0, 1))][0]
+                bad = y[~np.isin(y, (0, 1))][0].item()
                 raise ValueError(f"y must hold binary labels 0 or 1 for a sigmoid output; got values such as {bad!r}")
         if n_samples is not None and len(y) != n_samples:
             raise ValueError(
@@ -253,8 +258,9 @@ class MLP:
         return losses.mean_squared_error(z, y)
 
     def output_delta(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        r""":math:`\delta^{[L]} = \partial L/\partial Z^{[L]}`: :math:`(\hat Y - Y)/m` for softmax and sigmoid
-        with cross-entropy, :math:`2(\hat Y - Y)/(m n_L)` for identity with squared error."""
+        r""":math:`\delta^{[L]} = \partial L/\partial Z^{[L]}`: :math:`(\hat Y - Y)/m` for softmax with
+        cross-entropy, :math:`(\hat Y - Y)/(m n_L)` for sigmoid with binary cross-entropy (the mean over all
+        labels), :math:`2(\hat Y - Y)/(m n_L)` for identity with squared error."""
         if self.output == "softmax":
             return losses.categorical_cross_entropy_grad(z, y)
         if self.output == "sigmoid":
@@ -359,13 +365,23 @@ class MLP:
         if not path.exists():
             raise FileNotFoundError(f"path {str(path)!r} does not exist")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                contents = {k: data[k] for k in data.files}
-        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+            # opened here, not by np.load, so that the file is closed even when the archive is unreadable
+            with open(path, "rb") as f:
+                data = np.load(f, allow_pickle=False)
+                if isinstance(data, np.ndarray):  # a single array saved with np.save: not a model file
+                    contents = None
+                else:
+                    with data:
+                        contents = {k: data[k] for k in data.files}
+        except Exception as exc:  # BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError (a flipped
+            # zip flag), ValueError (a damaged .npy header or a pickled object array): all mean unreadable
             raise ValueError(f"{str(path)!r} is not a readable course_lib model file (.npz): {exc}") from None
         if not isinstance(contents, dict) or str(contents.get("format", "")) != _FORMAT:
             raise ValueError(f"{str(path)!r} is not a course_lib model file (no '{_FORMAT}' format marker)")
-        version = int(contents["format_version"])
+        try:
+            version = int(contents["format_version"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{str(path)!r} is a damaged course_lib model file: no format_version") from None
         if version != _FORMAT_VERSION:
             raise ValueError(f"{str(path)!r} has model format version {version}; this course_lib reads {_FORMAT_VERSION}")
         try:
@@ -395,6 +411,8 @@ class MLP:
 
 
 def _is_dtype(value) -> bool:
+    if value is None:  # np.dtype(None) is float64: reject it rather than pick a precision silently
+        return False
     try:
         np.dtype(value)
     except TypeError:
