@@ -1,0 +1,81 @@
+# The course's commands. From a fresh clone, with Python >= 3.10 (and npm, if you have it):
+#
+#   make book   set up .venv, build the executed book into _build/html
+#   make test   set up .venv, run every test: pytest over tests/ and nbval over notebooks/
+#
+# Both create .venv and install the project with `pip install -e ".[dev]"` the first time, and again only
+# when pyproject.toml changes (the stamp file .venv/.installed records the install).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# -W: a warning (a failing cell, stderr in an output, a broken reference) fails the build; -n: nitpicky.
+JB_FLAGS ?= -W -n --keep-going
+# pytest-xdist workers; loadscope keeps the cells of one notebook on one worker, in order.
+WORKERS ?= auto
+HTTP_PORT ?= 8000
+# JupyterLab refuses to run as root unless told (containers often run as root).
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
+.PHONY: help install book test lab sync vendor serve clean distclean
+
+help:
+	@echo "make book       build the executed book into _build/html (sets up .venv first)"
+	@echo "make test       run every test: pytest over tests/ and nbval over notebooks/"
+	@echo "make lab        JupyterLab with Jupytext, to work on the chapters"
+	@echo "make sync       write notebooks/ (and README links) from book/ and _config.yml, for authors"
+	@echo "make serve      serve _build/html on http://localhost:$(HTTP_PORT)"
+	@echo "make clean      remove _build and the vendored JavaScript (keeps .venv); distclean removes .venv too"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+		{ echo "Python >= 3.10 is needed; run e.g. make PYTHON=python3.11 $(MAKECMDGOALS)"; exit 1; }
+	@if [ ! -x $(BIN)/python ]; then echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); fi
+	@echo "installing the course and its tools into $(VENV) (a few minutes the first time)"
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=23"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# Matplotlib builds its font cache on first import and says so on stderr: do it here, not in a chapter.
+	$(BIN)/python -c "import matplotlib.pyplot"
+	@touch $@
+
+install: $(STAMP)
+
+vendor: $(STAMP)
+	$(BIN)/python book/_ext/booktools.py vendor
+
+book: $(STAMP) vendor
+	$(BIN)/python book/_ext/booktools.py prepare-cache
+	@# A failed build leaves Sphinx's environment behind, and the next build would not re-read (nor warn
+	@# about) the pages it thinks are done: remove it so the next `make book` looks at everything again.
+	$(BIN)/jupyter-book build . $(JB_FLAGS) || { rm -rf _build/.doctrees; exit 1; }
+	@echo
+	@echo "The book is in _build/html. Open _build/html/index.html in a browser, or serve it with"
+	@echo "  make serve    (then open http://localhost:$(HTTP_PORT))"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope --nbval-lax --nbval-current-env tests notebooks
+
+lab: $(STAMP)
+	@echo "Open a chapter book/<name>.md with right-click > Open With > Jupytext Notebook: saving it also"
+	@echo "updates notebooks/<name>.ipynb. Run 'make sync' before committing."
+	$(BIN)/jupyter lab --notebook-dir=. $(LAB_FLAGS)
+
+sync: $(STAMP)
+	$(BIN)/python book/_ext/booktools.py sync
+
+serve:
+	@test -f _build/html/index.html || { echo "no book in _build/html: run make book"; exit 1; }
+	$(or $(wildcard $(BIN)/python),$(PYTHON)) -m http.server $(HTTP_PORT) --bind 127.0.0.1 --directory _build/html
+
+clean:
+	rm -rf _build book/_static/vendor .pytest_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info
