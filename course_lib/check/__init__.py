@@ -1,0 +1,12 @@
+"""Checks for the course's exercises (``from course_lib import check``; then ``check.<name>(your_function)``).
+
+Each auto-checked exercise of a chapter has one check here, in the module of its chapter. A check prints a
+short success line, or raises :class:`CheckFailed` (an AssertionError) saying what was expected, what came and
+what to look at. :data:`REGISTRY` maps each exercise label to its check.
+"""
+
+from ._core import REGISTRY, CheckFailed, exercise_check, expect_close, expect_equal, expect_shape
+
+# --- one import line per chapter module, e.g. `from .forward_pass import sigmoid, layer_forward`
+
+__all__ = ["REGISTRY", "CheckFailed", "exercise_check", "expect_close", "expect_equal", "expect_shape"]
