@@ -258,6 +258,18 @@ def fit(
     ValueError, TypeError
         For invalid arguments, before any training.
 
+    Notes
+    -----
+    The arguments are validated once; the loop then works on the validated arrays with the model's building
+    blocks (``forward_with_cache``, ``loss_from_logits``, ``output_delta``, ``backward``: the steps of
+    ``model._loss_and_grads``, spelled out to keep the logits for the accuracy) and ``optimizer.step``. The
+    training ``loss`` and ``accuracy`` of an epoch are averages over its mini-batches weighted by their sizes,
+    measured while the weights change, as Keras reports them; ``val_loss`` and ``val_accuracy`` are computed
+    with the weights at the end of the epoch. Accuracy follows :meth:`course_lib.MLP.predict`: the argmax for
+    softmax, :math:`\hat y > 0.5` for sigmoid (the fraction of correct labels with several sigmoid outputs).
+    NumPy's floating-point warnings are silenced inside the loop: a NaN or infinite loss raises
+    :class:`TrainingDivergedError` instead.
+
     Examples
     --------
     >>> from course_lib import MLP, Adam
@@ -308,10 +320,9 @@ def fit(
     n_batches = math.ceil(m / batch_size)
     rng = np.random.default_rng(seed)
     history = History()
-    # Shuffle once per epoch into preallocated buffers, so that each mini-batch is a contiguous view (a slice)
-    # instead of a fancy-indexed copy.
-    X_shuf = np.empty_like(X)
-    y_shuf = np.empty_like(y)
+    # Each mini-batch is gathered by fancy indexing right before it is used, so its rows are still in the cache
+    # for the forward pass. On the benchmark (benchmarks/bench_mlp.py) this was faster than shuffling all of X
+    # once per epoch (which writes, then re-reads, a full copy of X) and than np.take into a preallocated buffer.
     params = model.params
 
     bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress, leave=True)
@@ -319,14 +330,11 @@ def fit(
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
             for epoch in bar:
                 perm = rng.permutation(m)
-                np.take(X, perm, axis=0, out=X_shuf)
-                np.take(y, perm, axis=0, out=y_shuf)
                 loss_sum = 0.0
                 correct = 0
                 for b in range(n_batches):
-                    start = b * batch_size
-                    Xb = X_shuf[start:start + batch_size]
-                    yb = y_shuf[start:start + batch_size]
+                    idx = perm[b * batch_size:(b + 1) * batch_size]
+                    Xb, yb = X[idx], y[idx]
                     # model._loss_and_grads, unrolled to keep the logits for the training accuracy
                     z, caches = model.forward_with_cache(Xb)
                     loss = model.loss_from_logits(z, yb)
