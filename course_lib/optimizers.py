@@ -72,7 +72,6 @@ class Optimizer:
         else:
             self._check(params, grads)
         self.t += 1
-        self._step_cache: dict = {}  # for scalars that subclasses compute once per step
         for i, (theta, g) in enumerate(zip(params, grads)):
             # Keras casts the gradient to the variable's dtype; no copy when it already has it
             self._update(theta, np.asarray(g, dtype=theta.dtype), self._slots[i])
@@ -108,14 +107,6 @@ class Optimizer:
         ]
 
     def _check(self, params, grads) -> None:
-        # runs on every step: a fast comparison first, the detailed diagnosis only when something differs
-        try:
-            same = [p.shape for p in params] == self._shapes and [p.dtype for p in params] == self._dtypes
-            same = same and [g.shape for g in grads] == self._shapes
-        except AttributeError:  # not arrays
-            same = False
-        if same:
-            return
         self._check_pair(params, grads)
         shapes, dtypes = self._shapes, self._dtypes
         if len(params) != len(shapes) or any(
@@ -280,6 +271,14 @@ class Adam(Optimizer):
     than to :math:`\sqrt{\hat v}`; the two forms agree when :math:`\hat\epsilon = \epsilon \sqrt{1 - \beta_2^t}`,
     so they differ only while :math:`\sqrt{v}` is of the order of :math:`\epsilon`.
 
+    Implementation note: to save two of the twelve passes over the weights that each step makes, the state holds
+    :math:`m' = m/(1 - \beta_1)` and :math:`v' = v/(1 - \beta_2)`, updated as :math:`m' \leftarrow \beta_1 m' + g`
+    and :math:`v' \leftarrow \beta_2 v' + g^2`, and the step is the same
+    :math:`\alpha_t\, m/(\sqrt v + \hat\epsilon) = \alpha_t'\, m'/(\sqrt{v'} + \hat\epsilon')` with
+    :math:`\alpha_t' = \alpha_t (1 - \beta_1)/\sqrt{1 - \beta_2}` and
+    :math:`\hat\epsilon' = \hat\epsilon/\sqrt{1 - \beta_2}`. The results agree with Keras' to within a few units
+    in the last place. :meth:`moments` returns :math:`m` and :math:`v` themselves.
+
     Parameters
     ----------
     lr : float
@@ -302,10 +301,10 @@ class Adam(Optimizer):
         new arrays; an empty list before the first step."""
         if self._slots is None:
             return []
-        return [(m.copy(), v.copy()) for m, v, *_ in self._slots]
+        return [(m * (1.0 - self.beta1), v * (1.0 - self.beta2)) for m, v, _ in self._slots]
 
     def _n_buffers(self) -> int:
-        return 4  # m, v and two scratch arrays
+        return 3  # m' and v' (see the class docstring), and one scratch array
 
     def _alpha(self, dt):
         """:math:`\\alpha_t` in the parameters' precision, computed as Keras does (betas rounded to ``dt``)."""
@@ -313,31 +312,22 @@ class Adam(Optimizer):
         one = dt(1.0)
         return dt(self.lr) * np.sqrt(one - dt(self.beta2) ** t) / (one - dt(self.beta1) ** t)
 
-    def _coefficients(self, dt) -> tuple:
-        """``(beta1, beta2, eps, alpha_t)`` as scalars of type ``dt``, computed once per step and dtype."""
-        coefs = self._step_cache.get(dt)
-        if coefs is None:
-            coefs = self._step_cache[dt] = (dt(self.beta1), dt(self.beta2), dt(self.eps), self._alpha(dt))
-        return coefs
-
     def _update(self, theta, g, slot) -> None:
-        # In-place passes over preallocated arrays, in the order of operations of keras.optimizers.Adam (so that
-        # the results round the same way). This runs on every weight once per mini-batch: it is a sizeable,
-        # memory-bound part of the training time.
-        beta1, beta2, eps, alpha = self._coefficients(theta.dtype.type)
-        m, v, tmp, step = slot
-        np.subtract(g, m, out=tmp)
-        tmp *= theta.dtype.type(1.0 - self.beta1)
-        m += tmp  # m = m + (1 - beta1)(g - m) = beta1 m + (1 - beta1) g
+        # Ten in-place passes over five arrays of the parameter's size: this runs on every weight once per
+        # mini-batch, so it is a sizeable part of the training time.
+        dt = theta.dtype.type
+        m, v, tmp = slot
+        root_c2 = np.sqrt(1.0 - self.beta2)
+        m *= dt(self.beta1)
+        m += g  # m' = beta1 m' + g
         np.square(g, out=tmp)
-        tmp -= v
-        tmp *= theta.dtype.type(1.0 - self.beta2)
-        v += tmp  # v = beta2 v + (1 - beta2) g^2
-        np.multiply(m, alpha, out=step)
+        v *= dt(self.beta2)
+        v += tmp  # v' = beta2 v' + g^2
         np.sqrt(v, out=tmp)
-        tmp += eps
-        step /= tmp
-        theta -= step  # theta -= alpha_t m / (sqrt(v) + eps)
+        tmp += dt(self.eps / root_c2)
+        np.divide(m, tmp, out=tmp)
+        tmp *= dt(float(self._alpha(dt)) * (1.0 - self.beta1) / root_c2)
+        theta -= tmp  # theta -= alpha_t' m' / (sqrt(v') + eps')
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr!r}, beta1={self.beta1!r}, beta2={self.beta2!r}, eps={self.eps!r})"

@@ -21,7 +21,11 @@ CONFIGS = {
         dict(learning_rate=0.05, momentum=0.9, nesterov=True),
     ),
     "rmsprop": (lambda: RMSprop(0.01), "RMSprop", dict(learning_rate=0.01)),
-    "rmsprop-custom": (lambda: RMSprop(0.003, rho=0.5, eps=1e-3), "RMSprop", dict(learning_rate=0.003, rho=0.5, epsilon=1e-3)),
+    "rmsprop-custom": (
+        lambda: RMSprop(0.003, rho=0.5, eps=1e-3),
+        "RMSprop",
+        dict(learning_rate=0.003, rho=0.5, epsilon=1e-3),
+    ),
     "adam": (lambda: Adam(0.01), "Adam", dict(learning_rate=0.01)),
     "adam-custom": (
         lambda: Adam(0.03, beta1=0.5, beta2=0.9, eps=1e-3),
@@ -89,7 +93,8 @@ def test_matches_keras_float32(tf, config, n_steps, shapes, seed):
 FLOAT64_CONFIGS = [
     (lambda: SGD(0.125), "SGD", dict(learning_rate=0.125)),
     (lambda: SGD(0.125, momentum=0.875), "SGD", dict(learning_rate=0.125, momentum=0.875)),
-    (lambda: SGD(0.125, momentum=0.875, nesterov=True), "SGD", dict(learning_rate=0.125, momentum=0.875, nesterov=True)),
+    (lambda: SGD(0.125, momentum=0.875, nesterov=True), "SGD",
+     dict(learning_rate=0.125, momentum=0.875, nesterov=True)),
     (lambda: RMSprop(2**-7, rho=0.75, eps=2**-10), "RMSprop", dict(learning_rate=2**-7, rho=0.75, epsilon=2**-10)),
     (lambda: Adam(2**-6, beta1=0.875, beta2=1 - 2**-10, eps=2**-20), "Adam",
      dict(learning_rate=2**-6, beta_1=0.875, beta_2=1 - 2**-10, epsilon=2**-20)),

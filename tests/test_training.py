@@ -221,9 +221,10 @@ def test_divergence_raises_naming_epoch_and_batch():
     model = MLP([3, 16, 1], output="identity", seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # overflow warnings are silenced inside fit
-        with pytest.raises(TrainingDivergedError, match=r"mini-batch \d+/8 in epoch \d+/50.*smaller learning rate") as info:
+        expected = r"mini-batch \d+/8 in epoch \d+/50.*smaller learning rate"
+        with pytest.raises(TrainingDivergedError, match=expected) as e:
             fit(model, X, t, SGD(10.0), epochs=50, batch_size=8, progress=False)
-    err = info.value
+    err = e.value
     assert isinstance(err, FloatingPointError)
     assert not np.isfinite(err.loss)
     assert f"epoch {err.epoch + 1}/50" in str(err) and f"mini-batch {err.batch + 1}/8" in str(err)
