@@ -20,16 +20,20 @@ JB_FLAGS ?= -W -n --keep-going
 # pytest-xdist workers; loadscope keeps the cells of one notebook on one worker, in order.
 WORKERS ?= auto
 HTTP_PORT ?= 8000
+# `make student` writes the coursework here: notebooks/ (student versions), nbgrader/ (nbgrader's course
+# folder: source/ and nbgrader_config.py), site/ (the book's sources without solutions) and html/ (that site).
+STUDENT ?= _build/student
 # JupyterLab refuses to run as root unless told (containers often run as root).
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help install book test lab sync vendor serve clean distclean
+.PHONY: help install book test lab sync vendor serve clean distclean student
 
 help:
 	@echo "make book       build the executed book into _build/html (sets up .venv first)"
 	@echo "make test       run every test: pytest over tests/ and nbval over notebooks/"
 	@echo "make lab        JupyterLab with Jupytext, to work on the chapters"
 	@echo "make sync       write notebooks/ (and README links) from book/ and _config.yml, for authors"
+	@echo "make student    coursework in $(STUDENT): student notebooks, nbgrader assignments, a site without solutions"
 	@echo "make serve      serve _build/html on http://localhost:$(HTTP_PORT)"
 	@echo "make clean      remove _build and the vendored JavaScript (keeps .venv); distclean removes .venv too"
 
@@ -68,6 +72,19 @@ lab: $(STAMP)
 
 sync: $(STAMP)
 	$(BIN)/python book/_ext/booktools.py sync
+
+student: $(STAMP) vendor
+	rm -rf $(STUDENT)
+	$(BIN)/python -m course_lib.assign student $(STUDENT)/notebooks
+	$(BIN)/python -m course_lib.assign nbgrader $(STUDENT)/nbgrader
+	$(BIN)/python -m course_lib.assign site $(STUDENT)/site
+	$(BIN)/jupyter-book build $(STUDENT)/site $(JB_FLAGS)
+	mv $(STUDENT)/site/_build/html $(STUDENT)/html
+	@# The proof: no solution's code and no solution block anywhere in what students get.
+	$(BIN)/python -m course_lib.assign audit $(STUDENT)/notebooks $(STUDENT)/site/book $(STUDENT)/html
+	@echo
+	@echo "Student notebooks: $(STUDENT)/notebooks. Site without solutions: $(STUDENT)/html/index.html."
+	@echo "nbgrader course folder: $(STUDENT)/nbgrader (see book/for-instructors.md)."
 
 serve:
 	@test -f _build/html/index.html || { echo "no book in _build/html: run make book"; exit 1; }

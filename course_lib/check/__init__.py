@@ -8,8 +8,11 @@ what to look at. :data:`REGISTRY` maps each exercise label to its check.
 from ._core import REGISTRY, CheckFailed, exercise_check, expect_close, expect_equal, expect_shape
 
 # --- one import line per chapter module, e.g. `from .forward_pass import sigmoid, layer_forward`
+from .tour import n_params, parameter_shapes
+from .loss_functions import bce_from_logits, softmax_cross_entropy
 from .backprop import sigmoid_backward, two_layer_backward
 from .forward_pass import dense_forward, relu, sigmoid_grad
-from .large_models import count_parameters, training_days, training_flops
+from .large_models import training_days, training_flops, widest_hidden_layer
+from .optimization import adam_step, sgd_momentum_step
 
 __all__ = ["REGISTRY", "CheckFailed", "exercise_check", "expect_close", "expect_equal", "expect_shape"]
