@@ -107,6 +107,7 @@ HIDDEN_ACTIVATIONS = {
     "relu": (relu, relu_grad),
     "sigmoid": (sigmoid, sigmoid_grad),
     "tanh": (tanh, tanh_grad),
+    "identity": (identity, identity_grad),  # no non-linearity: the network collapses to an affine map
 }
 
 #: Output activations by name. Their derivative is folded into the loss gradient (see ``course_lib.losses``).

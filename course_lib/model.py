@@ -63,8 +63,9 @@ class MLP:
     ----------
     layer_sizes : sequence of int
         :math:`[n_0, n_1, \dots, n_L]`: input features, hidden widths, outputs. At least two entries.
-    activation : {"relu", "sigmoid", "tanh"}
-        Hidden-layer activation :math:`g`.
+    activation : {"relu", "sigmoid", "tanh", "identity"}
+        Hidden-layer activation :math:`g`. ("identity" shows what a network without a non-linearity can do:
+        no more than one affine layer, chapter "Neurons and the forward pass".)
     output : {"softmax", "sigmoid", "identity"}
         Output activation :math:`g_{\text{out}}`, which also fixes the loss: categorical cross-entropy with
         integer labels for softmax (at least 2 outputs), binary cross-entropy with 0/1 labels for sigmoid (one

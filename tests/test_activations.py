@@ -40,7 +40,7 @@ def central_difference(g, z, h=1e-6):
 
 
 def test_registries_name_every_activation():
-    assert set(A.HIDDEN_ACTIVATIONS) == {"relu", "sigmoid", "tanh"}
+    assert set(A.HIDDEN_ACTIVATIONS) == {"relu", "sigmoid", "tanh", "identity"}
     assert set(A.OUTPUT_ACTIVATIONS) == {"sigmoid", "softmax", "identity"}
     for name, (g, g_prime) in A.HIDDEN_ACTIVATIONS.items():
         assert (g, g_prime) == ELEMENTWISE[name]

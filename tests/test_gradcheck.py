@@ -24,7 +24,7 @@ EPS = 1e-5  # step of the central differences
 GRAD_FLOOR = 1e-3  # smallest norm of a non-zero gradient array for which the relative error is meaningful
 KINK = 1e-3  # smallest distance of a ReLU pre-activation from 0
 
-HIDDEN = ["relu", "sigmoid", "tanh"]
+HIDDEN = ["relu", "sigmoid", "tanh", "identity"]
 # output kind -> (output activation, number of outputs or None to use the drawn n_out)
 OUTPUT_KINDS = {
     "softmax": ("softmax", None),

@@ -147,7 +147,7 @@ def test_check_choice():
 @pytest.mark.parametrize(
     "kwargs,error,message",
     [
-        ({"activation": "gelu"}, ValueError, r"activation must be one of \['relu', 'sigmoid', 'tanh'\]; got 'gelu'"),
+        ({"activation": "gelu"}, ValueError, r"activation must be one of \['relu', 'sigmoid', 'tanh', 'identity'\]; got 'gelu'"),
         ({"activation": None}, ValueError, r"activation must be one of"),
         ({"output": "tanh"}, ValueError, r"output must be one of \['sigmoid', 'softmax', 'identity'\]; got 'tanh'"),
         ({"init": "xavier"}, ValueError, r"init must be one of \['he', 'glorot'\]; got 'xavier'"),
