@@ -29,7 +29,15 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CheckFailed", "exercise_check", "expect_close", "expect_equal", "expect_shape", "REGISTRY"]
+__all__ = [
+    "CheckFailed",
+    "exercise_check",
+    "expect_close",
+    "expect_equal",
+    "expect_shape",
+    "is_close",
+    "REGISTRY",
+]
 
 #: Every check, by exercise label (``"ex-..."``, the label of the exercise directive in the chapter).
 REGISTRY: dict[str, Callable] = {}
@@ -208,6 +216,18 @@ def expect_close(what: str, got, expected, hint: str = "", rtol: float = 1e-5, a
                 f"{expected[index]:.6g}, got {got_arr[index]:.6g}.)"
             )
         raise CheckFailed(message)
+
+
+def is_close(got, expected, rtol: float = 1e-5, atol: float = 1e-7) -> bool:
+    """True when ``got`` reads as an array of numbers of ``expected``'s shape, close to it elementwise.
+
+    Never raises: a student's odd return value (None, a string, a ragged list) is simply not close.
+    """
+    try:
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return got.shape == np.shape(expected) and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
 
 
 def _equal(a, b) -> bool:

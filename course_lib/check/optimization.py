@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..optimizers import SGD, Adam
-from ._core import CheckFailed, exercise_check, expect_shape
+from ._core import CheckFailed, exercise_check, expect_shape, is_close
 
 __all__ = ["adam_step", "sgd_momentum_step"]
 
@@ -40,7 +40,7 @@ def _unpack(out, n: int, names: str, title: str) -> list[np.ndarray]:
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-10))
+    return is_close(a, b, rtol=1e-6, atol=1e-10)
 
 
 def _fmt(x: np.ndarray) -> str:
