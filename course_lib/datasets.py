@@ -45,6 +45,7 @@ __all__ = [
     "ChecksumError",
     "MNIST_MIRRORS",
     "MNIST_FILES",
+    "load_sentiment",
 ]
 
 
@@ -494,3 +495,39 @@ def load_mnist(
         X_train = X_train.astype(np.float32) / np.float32(255.0)
         X_test = X_test.astype(np.float32) / np.float32(255.0)
     return X_train, X_test, y_train.astype(np.int64), y_test.astype(np.int64)
+
+
+# ------------------------------------------------------------------------------------------- sentiment
+def load_sentiment(test_size: float | None = 0.25, seed: int = 0):
+    """Short English product and service reviews labelled 1 (positive) or 0 (negative), shipped with course_lib.
+
+    The corpus (``course_lib/data/sentiment.csv``, columns ``text,label``) has 400 sentences, 200 per class.
+    It was written for this course and is released under CC0 1.0 (public domain): a script
+    (``course_lib/data/make_sentiment.py``, fixed seed) combines review templates and word lists, including
+    negated sentences such as "The kettle is not awful at all." (positive), with 40 hand-written harder
+    sentences (contrast, negation, no sentiment adjective). See ``course_lib/data/README.md``. It is a small
+    teaching corpus, not a benchmark.
+
+    Returns ``(texts_train, texts_test, y_train, y_test)``: lists of str and int64 arrays, split with
+    scikit-learn's ``train_test_split(..., test_size=test_size, random_state=seed, stratify=labels)``, so both
+    splits keep the 50/50 class balance. With ``test_size=None`` returns the whole corpus, ``(texts, labels)``,
+    in file order.
+    """
+    import csv
+
+    path = Path(__file__).with_name("data") / "sentiment.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    texts = [r["text"] for r in rows]
+    labels = np.array([int(r["label"]) for r in rows], dtype=np.int64)
+    if test_size is None:
+        return texts, labels
+    check_fraction(test_size, "test_size", low=0.0)
+    if test_size == 0:
+        raise ValueError("test_size must be in (0, 1); got 0")
+    check_int(seed, "seed", minimum=0)
+    from sklearn.model_selection import train_test_split
+
+    t_train, t_test, y_train, y_test = train_test_split(
+        texts, labels, test_size=test_size, random_state=seed, stratify=labels)
+    return list(t_train), list(t_test), y_train, y_test

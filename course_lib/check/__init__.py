@@ -8,11 +8,18 @@ what to look at. :data:`REGISTRY` maps each exercise label to its check.
 from ._core import REGISTRY, CheckFailed, exercise_check, expect_close, expect_equal, expect_shape
 
 # --- one import line per chapter module, e.g. `from .forward_pass import sigmoid, layer_forward`
+from .text import bag_of_words, tokenize
+from .regularization import augment_shift, dropout_forward
 from .tour import n_params, parameter_shapes
 from .loss_functions import bce_from_logits, softmax_cross_entropy
 from .backprop import sigmoid_backward, two_layer_backward
 from .forward_pass import dense_forward, relu, sigmoid_grad
 from .large_models import training_days, training_flops, widest_hidden_layer
 from .optimization import adam_step, sgd_momentum_step
+from .digits import conv2d_params, shift_images
+from .from_scratch import iterate_minibatches, train_step
+from .evaluation import precision_recall_f1, threshold_for_recall
+from .binary_case import binary_predictions, scale_without_leakage
+from .keras_models import build_mlp, keras_train_step
 
 __all__ = ["REGISTRY", "CheckFailed", "exercise_check", "expect_close", "expect_equal", "expect_shape"]
