@@ -120,3 +120,14 @@ def test_sync_changes_nothing_when_in_sync():
     # `make sync` is idempotent: on a repository in sync it would write no file.
     would_write = booktools.sync(verbose=False, dry_run=True)
     assert would_write == [], f"`make sync` would rewrite {[rel(p) for p in would_write]}; run it and commit"
+
+
+def test_every_chapter_has_exactly_one_title():
+    """One `# ` heading per chapter outside fenced blocks (a stub's title left above the real one shows twice)."""
+    import re
+
+    root = Path(__file__).resolve().parents[1] / "book"
+    for chapter in sorted(root.glob("[0-9][0-9]-*.md")):
+        text = re.sub(r"^```.*?^```", "", chapter.read_text(encoding="utf-8"), flags=re.S | re.M)
+        titles = [line for line in text.splitlines() if line.startswith("# ")]
+        assert len(titles) == 1, f"{chapter.name} has {len(titles)} titles: {titles}"
