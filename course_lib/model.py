@@ -286,9 +286,15 @@ class MLP:
         return self._loss_and_grads(X, y)
 
     def _loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
-        """:meth:`loss_and_grads` on inputs already validated (the training loop validates once)."""
+        """:meth:`loss_and_grads` on inputs already validated."""
+        loss, grads, _ = self._loss_grads_logits(X, y)
+        return loss, grads
+
+    def _loss_grads_logits(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray], np.ndarray]:
+        """Loss, gradients and the output logits :math:`Z^{[L]}` on validated inputs: one forward and one backward
+        pass, for the training loop (which also needs the logits for the training accuracy)."""
         z, caches = self.forward_with_cache(X)
-        return self.loss_from_logits(z, y), self.backward(self.output_delta(z, y), caches)
+        return self.loss_from_logits(z, y), self.backward(self.output_delta(z, y), caches), z
 
     # ------------------------------------------------------------------ predictions
     def predict_proba(self, X) -> np.ndarray:

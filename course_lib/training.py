@@ -260,9 +260,9 @@ def fit(
 
     Notes
     -----
-    The arguments are validated once; the loop then works on the validated arrays with the model's building
-    blocks (``forward_with_cache``, ``loss_from_logits``, ``output_delta``, ``backward``: the steps of
-    ``model._loss_and_grads``, spelled out to keep the logits for the accuracy) and ``optimizer.step``. The
+    The arguments are validated once; the loop then works on the validated arrays: one forward and backward
+    pass per mini-batch (``model._loss_grads_logits``, which also returns the logits for the accuracy) and
+    ``optimizer.step``. The
     training ``loss`` and ``accuracy`` of an epoch are averages over its mini-batches weighted by their sizes,
     measured while the weights change, as Keras reports them; ``val_loss`` and ``val_accuracy`` are computed
     with the weights at the end of the epoch. Accuracy follows :meth:`course_lib.MLP.predict`: the argmax for
@@ -335,9 +335,7 @@ def fit(
                 for b in range(n_batches):
                     idx = perm[b * batch_size:(b + 1) * batch_size]
                     Xb, yb = X[idx], y[idx]
-                    # model._loss_and_grads, unrolled to keep the logits for the training accuracy
-                    z, caches = model.forward_with_cache(Xb)
-                    loss = model.loss_from_logits(z, yb)
+                    loss, grads, z = model._loss_grads_logits(Xb, yb)
                     if not math.isfinite(loss):
                         raise TrainingDivergedError(
                             f"training diverged: the loss of mini-batch {b + 1}/{n_batches} in epoch "
@@ -345,7 +343,6 @@ def fit(
                             f"{optimizer!r}), or check the inputs' scale.",
                             epoch=epoch, batch=b, loss=loss, history=history,
                         )
-                    grads = model.backward(model.output_delta(z, yb), caches)
                     optimizer.step(params, grads)
                     loss_sum += loss * len(Xb)
                     if classifier:
