@@ -499,14 +499,15 @@ def load_mnist(
 
 # ------------------------------------------------------------------------------------------- sentiment
 def load_sentiment(test_size: float | None = 0.25, seed: int = 0):
-    """Short English product and service reviews labelled 1 (positive) or 0 (negative), shipped with course_lib.
+    """Short English reviews labelled 1 (positive) or 0 (negative), shipped with course_lib.
 
-    The corpus (``course_lib/data/sentiment.csv``, columns ``text,label``) has 400 sentences, 200 per class.
-    It was written for this course and is released under CC0 1.0 (public domain): a script
-    (``course_lib/data/make_sentiment.py``, fixed seed) combines review templates and word lists, including
-    negated sentences such as "The kettle is not awful at all." (positive), with 40 hand-written harder
-    sentences (contrast, negation, no sentiment adjective). See ``course_lib/data/README.md``. It is a small
-    teaching corpus, not a benchmark.
+    The corpus (``course_lib/data/sentiment.csv``, columns ``text,label``) has 400 reviews of dishes, products,
+    services, films and books, and parts of a trip, 200 per class. It was written for this course and is
+    released under CC0 1.0 (public domain): a script (``course_lib/data/make_sentiment.py``, fixed seed) fills
+    review templates with adjectives and facts that fit each thing reviewed, including negated sentences such
+    as "I was worried the flight would be bumpy, but it was not." (positive) and mixed ones with a clear verdict,
+    and adds 40 hand-written harder sentences (contrast, negation, no sentiment adjective). See
+    ``course_lib/data/README.md``. It is a small teaching corpus, not a benchmark.
 
     Returns ``(texts_train, texts_test, y_train, y_test)``: lists of str and int64 arrays, split with
     scikit-learn's ``train_test_split(..., test_size=test_size, random_state=seed, stratify=labels)``, so both
