@@ -8,6 +8,12 @@ what to look at. :data:`REGISTRY` maps each exercise label to its check.
 from ._core import REGISTRY, CheckFailed, exercise_check, expect_close, expect_equal, expect_shape
 
 # --- one import line per chapter module, e.g. `from .forward_pass import sigmoid, layer_forward`
+from .scaling import average_shard_gradients, quantize_int8
+from .faq import per_class_sample, training_memory_bytes
+from .risk import approval_gap, cost_per_case
+from .recommendation import hit_rate_at_k, sliding_windows
+from .responsible import clip_per_example, equal_opportunity_difference
+from .tools import forward_flops, set_all_seeds
 from .text import bag_of_words, tokenize
 from .regularization import augment_shift, dropout_forward
 from .tour import n_params, parameter_shapes
