@@ -17,7 +17,7 @@ from .optimizers import SGD, Adam, Optimizer, RMSprop
 from .training import EarlyStopping, History, TrainingDivergedError, fit
 # --- metrics (course_lib/metrics.py)
 from . import metrics
-from .metrics import accuracy, confusion_matrix, f1, precision, recall, roc_auc, roc_curve
+from .metrics import accuracy, confusion_matrix, f1, perplexity, precision, recall, roc_auc, roc_curve
 # --- estimator, datasets, plots (course_lib/estimator.py, course_lib/datasets.py, course_lib/plots.py)
 from . import datasets, plots
 from .estimator import MLPClassifier

@@ -11,6 +11,10 @@ local cache:
 - :func:`make_spirals` and :func:`make_moons`: 2-D problems that a linear model cannot solve, for the
   decision-boundary figures (:func:`course_lib.plots.plot_decision_boundary`).
 - :func:`load_mnist` and :func:`read_idx`: the MNIST files in their original IDX format.
+- :func:`load_tiny_shakespeare` and :func:`load_tang_poems`: the two text corpora of Part 4 (chapters "Tokens
+  and embeddings" and "A GPT from scratch"), shipped in ``course_lib/data/``; :func:`split_text` cuts a text
+  into training and validation parts and :func:`lm_windows` turns a sequence of token ids into the
+  (input, target) windows of next-token prediction.
 
 All generators take a ``seed`` and use their own ``numpy.random.Generator``: no global random state is read or
 changed.
@@ -46,6 +50,10 @@ __all__ = [
     "MNIST_MIRRORS",
     "MNIST_FILES",
     "load_sentiment",
+    "load_tiny_shakespeare",
+    "load_tang_poems",
+    "split_text",
+    "lm_windows",
 ]
 
 
@@ -532,3 +540,156 @@ def load_sentiment(test_size: float | None = 0.25, seed: int = 0):
     t_train, t_test, y_train, y_test = train_test_split(
         texts, labels, test_size=test_size, random_state=seed, stratify=labels)
     return list(t_train), list(t_test), y_train, y_test
+
+
+# ------------------------------------------------------------------------------------------- text corpora
+_DATA_DIR = Path(__file__).with_name("data")
+
+
+def _read_text(path, default: str, argument: str = "path") -> str:
+    """The UTF-8 text of ``path`` (default: the shipped file ``default``), with a clear error if it is missing."""
+    if path is None:
+        path = _DATA_DIR / default
+    elif not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{argument} must be a path (str or os.PathLike) or None; got {path!r} ({type(path).__name__})")
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"{argument} {str(path)!r} is not an existing file")
+    try:
+        with open(path, encoding="utf-8", newline="") as f:  # newline="": keep the file's line ends as they are
+            return f.read()
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{argument} {str(path)!r} is not valid UTF-8 text: {exc}") from None
+
+
+def load_tiny_shakespeare(path: str | os.PathLike | None = None) -> str:
+    """The tiny Shakespeare corpus as one string (1,115,394 characters, 65 distinct, all ASCII).
+
+    Extracts of Shakespeare's plays (public-domain text) in the form of dialogue, ``SPEAKER:`` lines followed
+    by their speech, as collected by Andrej Karpathy for char-rnn (``data/tinyshakespeare/input.txt`` of
+    https://github.com/karpathy/char-rnn), shipped verbatim as ``course_lib/data/tinyshakespeare.txt``. Source,
+    commit, size and SHA-256 are in ``course_lib/data/README.md``.
+
+    Parameters
+    ----------
+    path : path or None
+        Read this UTF-8 file instead of the shipped one (a bigger corpus, say). Raises ``FileNotFoundError``
+        naming the path when it does not exist.
+
+    Returns
+    -------
+    str, the whole file, line ends as stored (``\\n``). Used in chapters "Tokens and embeddings" and
+    "A GPT from scratch".
+    """
+    return _read_text(path, "tinyshakespeare.txt")
+
+
+def load_tang_poems(path: str | os.PathLike | None = None) -> str:
+    """5,000 Tang poems, one poem per line, as one string (256,204 characters, 4,773 distinct).
+
+    Regular 5- and 7-character verse (the couplets ``XXXXX，XXXXX。`` joined, no title, no author), the first
+    5,000 such poems of the *Quan Tang Shi* (《全唐诗》) as stored by https://github.com/chinese-poetry/chinese-poetry
+    (MIT licence; the poems are more than a thousand years old). The characters are **traditional** (繁体), as
+    in the source. ``course_lib/data/make_tang_poems.py`` made the file; ``course_lib/data/README.md`` gives the
+    source commit, the selection rule, size and SHA-256.
+
+    Parameters
+    ----------
+    path : path or None
+        Read this UTF-8 file instead of the shipped one. Raises ``FileNotFoundError`` naming the path when it
+        does not exist.
+
+    Returns
+    -------
+    str, the whole file: poems separated by ``\\n``, with a final ``\\n``. Used in chapters "Tokens and
+    embeddings" and "A GPT from scratch".
+    """
+    return _read_text(path, "tang_poems.txt")
+
+
+def split_text(text: str, val_fraction: float = 0.1) -> tuple[str, str]:
+    r"""Split a text into a training part (the beginning) and a validation part (the end), without shuffling.
+
+    With :math:`N` characters and :math:`n_{val} = \lfloor f N \rfloor`, the training text is
+    ``text[:N - n_val]`` and the validation text ``text[N - n_val:]``. A language model's validation text must
+    be a contiguous piece it has never seen: shuffling sentences or windows across the cut would put
+    overlapping text on both sides.
+
+    Parameters
+    ----------
+    text : str
+        The corpus, at least 2 characters.
+    val_fraction : float in (0, 1)
+        Fraction :math:`f` of the characters in the validation part; both parts get at least one character.
+
+    Returns
+    -------
+    (train_text, val_text) : two str with ``train_text + val_text == text``.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str; got {type(text).__name__}")
+    if len(text) < 2:
+        raise ValueError(f"text must have at least 2 characters to be split; got {len(text)}")
+    val_fraction = check_fraction(val_fraction, "val_fraction")
+    if val_fraction == 0.0:
+        raise ValueError("val_fraction must be in (0, 1); got 0.0")
+    n_val = min(max(int(val_fraction * len(text)), 1), len(text) - 1)
+    cut = len(text) - n_val
+    return text[:cut], text[cut:]
+
+
+def lm_windows(ids, context_length: int, stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    r"""Cut a sequence of token ids into (input, target) windows for next-token prediction.
+
+    Window :math:`i` starts at :math:`s_i = i \cdot \text{stride}` and
+
+    .. math:: X_{i,t} = \text{ids}_{s_i + t}, \qquad Y_{i,t} = \text{ids}_{s_i + t + 1}, \qquad t = 0, \dots, T-1,
+
+    so that ``Y[i]`` is ``X[i]`` shifted by one token: at every position the target is the next token. All
+    windows that fit are returned, :math:`n = \lfloor (N - 1 - T) / \text{stride} \rfloor + 1` of them for
+    :math:`N` ids; the last few ids may be left out. Built with
+    :func:`numpy.lib.stride_tricks.sliding_window_view` (no Python loop); the results are copies, safe to
+    modify.
+
+    Parameters
+    ----------
+    ids : 1-D integer array or sequence of int, shape (N,)
+        Token ids, :math:`N \ge T + 1`.
+    context_length : int >= 1
+        Window length :math:`T`.
+    stride : int >= 1 or None
+        Distance between the starts of consecutive windows; default ``context_length`` (non-overlapping inputs).
+        ``stride=1`` gives every window (:math:`N - T` of them).
+
+    Returns
+    -------
+    X, Y : int64 arrays of shape (n, T).
+
+    Used in chapter "A GPT from scratch" to make the training batches.
+    """
+    context_length = check_int(context_length, "context_length", minimum=1)
+    stride = context_length if stride is None else check_int(stride, "stride", minimum=1)
+    if isinstance(ids, (str, bytes)):
+        raise TypeError(f"ids must be a 1-D array of integer token ids; got a {type(ids).__name__} (encode it first)")
+    try:
+        arr = np.asarray(ids)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"ids must be a 1-D array of integer token ids; got {type(ids).__name__} ({exc})") from None
+    if arr.ndim != 1:
+        raise ValueError(f"ids must be a 1-D array of token ids; got an array of shape {arr.shape}")
+    if arr.size == 0:
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"ids must hold integer token ids; got an array of dtype {arr.dtype}")
+    if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError("ids must hold token ids that fit in int64")
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"ids must hold non-negative token ids; got {int(arr.min())}")
+    if arr.size < context_length + 1:
+        raise ValueError(
+            f"ids must have at least context_length + 1 = {context_length + 1} tokens to make one window "
+            f"(inputs and their next-token targets); got {arr.size}"
+        )
+    arr = arr.astype(np.int64, copy=False)
+    windows = np.lib.stride_tricks.sliding_window_view(arr, context_length + 1)[::stride]
+    return windows[:, :-1].copy(), windows[:, 1:].copy()

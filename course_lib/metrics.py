@@ -47,6 +47,7 @@ __all__ = [
     "f1",
     "roc_curve",
     "roc_auc",
+    "perplexity",
 ]
 
 AVERAGES = ("binary", "macro", "micro", "weighted")
@@ -400,3 +401,43 @@ def roc_auc(y_true, scores) -> float:
     """
     fpr, tpr, _ = roc_curve(y_true, scores)
     return float((np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0).sum())
+
+
+# --------------------------------------------------------------------------------------------------------------
+# language models
+# --------------------------------------------------------------------------------------------------------------
+
+
+def perplexity(mean_nll) -> float:
+    r"""Perplexity of a language model from its mean next-token negative log-likelihood (chapter "Tokens and
+    embeddings").
+
+    With :math:`N` predicted tokens and :math:`\bar\ell = -\frac{1}{N}\sum_{t} \ln p(x_{t+1} \mid x_{\le t})`
+    (the mean cross-entropy, in nats),
+
+    .. math:: \mathrm{PPL} = e^{\bar\ell} = \Bigl(\prod_t p(x_{t+1} \mid x_{\le t})\Bigr)^{-1/N},
+
+    the inverse geometric mean of the probabilities given to the true next tokens: a model that spreads its
+    probability uniformly over :math:`K` tokens has perplexity :math:`K` ("as uncertain as a fair
+    :math:`K`-sided die"). A uniform model over a vocabulary of :math:`V` tokens has :math:`\bar\ell = \ln V`
+    and perplexity :math:`V`. Perplexities of models with different tokenizers are not comparable (they count
+    different tokens).
+
+    Parameters
+    ----------
+    mean_nll : float >= 0
+        Mean negative log-likelihood in nats (natural logarithm), as returned by
+        :meth:`course_lib.bigram.BigramModel.nll` or a model's loss. Not in bits: for bits use ``2 ** mean_nll``.
+
+    Returns
+    -------
+    float >= 1 (``inf`` if ``exp`` overflows, for ``mean_nll`` above about 709).
+    """
+    if isinstance(mean_nll, np.ndarray) and mean_nll.ndim == 0:
+        mean_nll = mean_nll.item()
+    if isinstance(mean_nll, bool) or not isinstance(mean_nll, numbers.Real):
+        raise TypeError(f"mean_nll must be a number >= 0 (a mean negative log-likelihood in nats); got {_describe(mean_nll)}")
+    if not np.isfinite(mean_nll) or mean_nll < 0:
+        raise ValueError(f"mean_nll must be a finite number >= 0 (a mean negative log-likelihood in nats); got {mean_nll!r}")
+    with np.errstate(over="ignore"):
+        return float(np.exp(np.float64(mean_nll)))
