@@ -1,7 +1,8 @@
 r"""The training loop: mini-batch stochastic gradient descent (chapter "Optimization").
 
-:func:`fit` trains a :class:`course_lib.MLP` on ``(X, y)``. With :math:`m` samples, batch size :math:`B` and an
-optimizer (:mod:`course_lib.optimizers`), one **epoch** is
+:func:`fit` trains a :class:`course_lib.MLP` (or a :class:`course_lib.gpt.GPT`, chapter "A GPT from scratch") on
+``(X, y)``. With :math:`m` samples, batch size :math:`B` and an optimizer (:mod:`course_lib.optimizers`), one
+**epoch** is
 
 1. draw a random permutation of the :math:`m` samples;
 2. cut it into :math:`\lceil m/B \rceil` mini-batches :math:`(X_b, y_b)` of :math:`B` rows (the last one may be
@@ -14,6 +15,22 @@ Shapes: ``X`` (m, n_0); ``y`` (m,) class ids for a softmax output, (m,) or (m, n
 outputs, (m,) or (m, n_L) targets for an identity output. The per-epoch numbers go into a :class:`History`, with
 the keys Keras uses (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``), so that a chapter can plot a
 course_lib run and a Keras run side by side.
+
+**The model protocol.** :func:`fit` trains any model that provides (``MLP`` and ``course_lib.gpt.GPT`` do):
+
+- ``params``: the list of parameter arrays, updated in place by the optimizer; ``get_weights()`` and
+  ``set_weights(weights)`` (for early stopping's best weights);
+- ``_check_X(X)`` and ``check_targets(y, n_samples)``: validate the data once, at the boundary; a model whose
+  inputs and targets must agree beyond their number of rows (a GPT's ``X`` and ``Y`` are both (m, t)) defines
+  ``_check_X_y(X, y, names)`` instead, which validates the pair and names the arguments in its messages;
+- ``_loss_grads_logits(X, y)``: the mean loss over the mini-batch, its gradients in ``params`` order and the
+  logits, from one forward and one backward pass;
+- ``loss_from_logits(z, y)``, and the logits without the backward pass's caches for evaluation:
+  ``_forward_logits(X)`` if the model has it, else ``forward_with_cache(X)[0]``;
+- ``output``: ``"softmax"``, ``"sigmoid"`` or ``"identity"`` (no accuracy for identity), and ``n_outputs``, the
+  number of logits per prediction. For softmax, the accuracy compares the argmax over the **last** axis of the
+  logits with the targets: an MLP's (m, K) logits against class ids (m,), or a GPT's (m, t, V) logits against
+  next tokens (m, t), which is next-token accuracy over all m t positions.
 """
 
 from __future__ import annotations
@@ -27,8 +44,10 @@ from ._validation import check_array, check_choice, check_int
 
 __all__ = ["fit", "History", "EarlyStopping", "TrainingDivergedError"]
 
-#: Rows per chunk when the validation set is evaluated (bounds the memory of the activations).
+#: Rows per chunk when the validation set is evaluated (bounds the memory of the activations) ...
 _EVAL_CHUNK = 8192
+#: ... and logits per chunk (a GPT's row has t * V logits: 64 * 65 for a character model, 2 ** 20 logits is 4 MB)
+_EVAL_LOGITS = 2**20
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -222,13 +241,14 @@ def fit(
 
     Parameters
     ----------
-    model : MLP
-        The network to train.
+    model : MLP or GPT
+        The network to train (any model with the protocol of the module docstring).
     X : array of shape (m, n_0)
-        Inputs.
+        Inputs (for a GPT: token ids of shape (m, t)).
     y : array
         Targets in the model's convention (see :meth:`course_lib.MLP.check_targets`): class ids (m,) for softmax,
-        0/1 labels (m,) or (m, n_L) for sigmoid, targets (m,) or (m, n_L) for identity.
+        0/1 labels (m,) or (m, n_L) for sigmoid, targets (m,) or (m, n_L) for identity; for a GPT the next
+        tokens, (m, t).
     optimizer : Optimizer
         Any object with a ``step(params, grads)`` method, such as :class:`course_lib.optimizers.Adam`. Its state
         carries over between calls of ``fit``.
@@ -281,8 +301,7 @@ def fit(
     True
     """
     # ---- validate once at the boundary; the loop below trusts its arrays
-    X = model._check_X(X)
-    y = model.check_targets(y, len(X))
+    X, y = _check_data(model, X, y)
     epochs = check_int(epochs, "epochs")
     batch_size = check_int(batch_size, "batch_size")
     if not callable(getattr(optimizer, "step", None)):
@@ -372,6 +391,15 @@ def fit(
 
 
 # ---------------------------------------------------------------------- helpers
+def _check_data(model, X, y) -> tuple[np.ndarray, np.ndarray]:
+    """Validate the training data with the model's own checks (see the model protocol above)."""
+    check_pair = getattr(model, "_check_X_y", None)
+    if check_pair is not None:
+        return check_pair(X, y)
+    X = model._check_X(X)
+    return X, model.check_targets(y, len(X))
+
+
 def _check_validation_data(model, validation_data) -> tuple[np.ndarray, np.ndarray]:
     """Validate ``validation_data = (X_val, y_val)`` like the training data."""
     if not isinstance(validation_data, Sequence) or isinstance(validation_data, (str, bytes)):
@@ -382,6 +410,10 @@ def _check_validation_data(model, validation_data) -> tuple[np.ndarray, np.ndarr
         raise ValueError(
             f"validation_data must be a tuple (X_val, y_val) of 2 arrays; got {len(validation_data)} items"
         )
+    check_pair = getattr(model, "_check_X_y", None)
+    if check_pair is not None:
+        return check_pair(validation_data[0], validation_data[1],
+                          ("validation_data[0] (X_val)", "validation_data[1] (y_val)"))
     X_val = check_array(validation_data[0], "validation_data[0] (X_val)", dtype=model.dtype,
                         n_features=model.n_features)
     try:
@@ -392,19 +424,29 @@ def _check_validation_data(model, validation_data) -> tuple[np.ndarray, np.ndarr
 
 
 def _n_correct(model, z: np.ndarray, y: np.ndarray) -> int:
-    """Number of correct predictions (entries, for several sigmoid outputs) from the logits ``z``, with the
-    decision rule of :meth:`course_lib.MLP.predict`."""
+    r"""Number of correct predictions (entries, for several sigmoid outputs) from the logits ``z``, with the
+    decision rule of :meth:`course_lib.MLP.predict`: the argmax over the last axis for softmax (for a GPT, at
+    every position), :math:`\sigma(z) > 0.5` for sigmoid."""
     if model.output == "softmax":
-        return int(np.count_nonzero(z.argmax(axis=1) == y))
+        return int(np.count_nonzero(z.argmax(axis=-1) == y))
     return int(np.count_nonzero((model.output_activation(z) > 0.5) == (y > 0.5)))
 
 
+def _eval_logits(model, X: np.ndarray) -> np.ndarray:
+    """Logits for evaluation: without the backward pass's caches when the model offers it."""
+    forward = getattr(model, "_forward_logits", None)
+    return forward(X) if forward is not None else model.forward_with_cache(X)[0]
+
+
 def _evaluate(model, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Mean loss and accuracy (NaN for a regression model) on trusted arrays, in chunks of rows."""
+    """Mean loss and accuracy (NaN for a regression model) on trusted arrays, in chunks of at most
+    ``_EVAL_CHUNK`` rows and about ``_EVAL_LOGITS`` logits (a GPT row has t * V of them)."""
+    logits_per_row = int(np.prod(y.shape[1:], dtype=np.int64)) * (model.n_outputs if model.output == "softmax" else 1)
+    chunk = max(1, min(_EVAL_CHUNK, _EVAL_LOGITS // max(logits_per_row, 1)))
     loss_sum, correct = 0.0, 0
-    for start in range(0, len(X), _EVAL_CHUNK):
-        Xc, yc = X[start:start + _EVAL_CHUNK], y[start:start + _EVAL_CHUNK]
-        z, _ = model.forward_with_cache(Xc)
+    for start in range(0, len(X), chunk):
+        Xc, yc = X[start:start + chunk], y[start:start + chunk]
+        z = _eval_logits(model, Xc)
         loss_sum += model.loss_from_logits(z, yc) * len(Xc)
         if model.output != "identity":
             correct += _n_correct(model, z, yc)

@@ -8,6 +8,9 @@ what to look at. :data:`REGISTRY` maps each exercise label to its check.
 from ._core import REGISTRY, CheckFailed, exercise_check, expect_close, expect_equal, expect_shape
 
 # --- one import line per chapter module, e.g. `from .forward_pass import sigmoid, layer_forward`
+from .tokens import bigram_nll, bpe_merge, embedding_grad
+from .gpt import gpt_n_params, top_k_probs, warmup_cosine_lr
+from .attention import causal_attention_weights, scaled_scores, sinusoidal_positions
 from .scaling import average_shard_gradients, quantize_int8
 from .faq import per_class_sample, training_memory_bytes
 from .risk import approval_gap, cost_per_case

@@ -1,0 +1,383 @@
+"""Benchmark: training and sampling course_lib's GPT against the same model in Keras 3, on the CPU.
+
+Both libraries train the same character-level GPT on tiny Shakespeare (the 65-character vocabulary of
+``course_lib/data/tinyshakespeare.txt``): the same architecture (``course_lib.keras_gpt.build_keras_gpt`` is
+``course_lib.gpt.GPT`` in Keras layers), the same initial weights (course_lib's ``GPT(seed=0)``, copied into
+Keras), the same sequence of mini-batches (``steps`` x ``batch`` windows of ``context`` characters drawn once
+with a fixed seed from the first 90 % of the text, in the same order, no shuffling), and the same optimizer:
+AdamW with learning rate 1e-3, weight decay 0.1 on every parameter (Keras' default selection), beta 0.9/0.999,
+epsilon 1e-7, no schedule, no clipping. On the Keras side that is ``course_lib.keras_gpt.make_keras_adamw``,
+``keras.optimizers.AdamW`` with the embeddings' sparse gradients made dense first: the stock optimizer updates
+embedding rows of tokens that occur several times in a batch by up to sqrt(occurrences) times Adam's step
+(``--keras-stock-adamw`` shows its effect on the losses). Two sizes:
+
+- ``chapter``: the model of chapter "A GPT from scratch", d_model 64, 4 heads, 2 layers, context 64, batch 32;
+- ``d256``: d_model 256, 8 heads, 4 layers, context 64, batch 32.
+
+Keras runs ``model.fit`` on the whole fixed sequence (one epoch, ``shuffle=False``) after ``model.compile`` with
+``jit_compile=False`` and with ``jit_compile=True`` (XLA), each traced and compiled by an untimed warm-up fit;
+the table shows both. course_lib runs the plain loop ``loss, grads = model.loss_and_grads(X, Y);
+optimizer.step(model.params, grads)``. Each timed run starts from the same weights and a fresh optimizer state;
+the libraries take turns, and the best of ``--repeats`` runs is reported.
+
+Reported per library: training tokens per second (``steps x batch x context`` / time), the mean training loss
+over the run and the validation loss after it (on fixed windows of the last 10 % of the text): with the same
+start, data and optimizer, the two libraries follow the same trajectory up to float32 rounding, so these agree
+to about 1e-3; the largest weight difference after training is printed too. Achieved throughput counts
+
+    FLOPs per token = 6 N + 12 L T d,   N = n_params - (V + T) d,
+
+the standard count (Kaplan et al. 2020, "Scaling laws", and the PaLM paper's model-FLOPs utilisation): 2 FLOPs per
+weight of every matrix product forward and 4 backward (the embeddings are lookups and do not count), plus the
+attention scores Q K^T and the weighted values P V (2 T d each per token and layer forward, twice that backward,
+over the full T x T, as both libraries compute it). It is compared with the float32 matrix-multiply throughput of
+np.matmul measured in the same run. Generation (course_lib only): tokens per second of ``GPT.generate`` for
+batch 1, a 16-character prompt, with and without the key/value cache, both for 48 new tokens (prompt plus new
+tokens fill the context exactly) and for 200 (past the context, where the window slides and the cache is rebuilt
+at every step, since every token's position changes).
+
+Run::
+
+    python benchmarks/bench_gpt.py            # the full benchmark (a few minutes on 2 cores)
+    python benchmarks/bench_gpt.py --quick    # a smoke run (under a minute)
+
+This is a script, not a test: it prints, it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import platform
+import pstats
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported (later, in KerasRunner)
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # deterministic float32 sums, as in the tests
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+import course_lib  # noqa: E402
+from course_lib.datasets import lm_windows, load_tiny_shakespeare, split_text  # noqa: E402
+from course_lib.gpt import GPT  # noqa: E402
+from course_lib.optimizers import AdamW  # noqa: E402
+from course_lib.tokenizers import CharTokenizer  # noqa: E402
+
+LR, WEIGHT_DECAY, BETA1, BETA2, EPS = 1e-3, 0.1, 0.9, 0.999, 1e-7
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    d_model: int
+    n_heads: int
+    n_layers: int
+    context: int = 64
+    batch: int = 32
+
+
+SIZES = {"chapter": Size("chapter", 64, 4, 2), "d256": Size("d256", 256, 8, 4)}
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
+    """Measured float32 matrix-multiply throughput (best of ``repeats``), GFLOP/s, for (n, n) @ (n, n)."""
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((n, n), dtype=np.float32)
+    B = rng.standard_normal((n, n), dtype=np.float32)
+    C = np.empty((n, n), dtype=np.float32)
+    for _ in range(2):  # warm-up
+        np.matmul(A, B, out=C)
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        np.matmul(A, B, out=C)
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n**3 / best / 1e9
+
+
+def flops_per_token(V: int, size: Size) -> float:
+    """6 N + 12 L T d with N = n_params - (V + T) d, the weights of the matrix products (see the module doc)."""
+    d, L, T = size.d_model, size.n_layers, size.context
+    n_params = V * d + T * d + L * (12 * d * d + 13 * d) + 2 * d + d * V
+    return 6.0 * (n_params - (V + T) * d) + 12.0 * L * T * d
+
+
+class Data:
+    """The fixed training batches and validation windows, as int64 arrays."""
+
+    def __init__(self, size: Size, steps: int, n_val: int, seed: int = 0):
+        text = load_tiny_shakespeare()
+        self.tokenizer = CharTokenizer.train(text)
+        train_text, val_text = split_text(text, 0.1)
+        X, Y = lm_windows(np.array(self.tokenizer.encode(train_text)), size.context, stride=1)
+        pick = np.random.default_rng(seed).choice(len(X), size=steps * size.batch, replace=False)
+        self.X, self.Y = X[pick], Y[pick]  # batch s is rows s*batch:(s+1)*batch
+        Xv, Yv = lm_windows(np.array(self.tokenizer.encode(val_text)), size.context)
+        self.X_val, self.Y_val = Xv[:n_val], Yv[:n_val]
+        self.prompt = np.array(self.tokenizer.encode(val_text[:16]))
+        self.V = self.tokenizer.vocab_size
+
+    def batches(self, batch: int):
+        for s in range(0, len(self.X), batch):
+            yield self.X[s:s + batch], self.Y[s:s + batch]
+
+
+def max_weight_difference(a: list[np.ndarray], b: list[np.ndarray]) -> float:
+    """max over the weight arrays (in GPT.get_weights order) of max |a - b| / max |a|, leaving out the key biases
+    b_k: they do not change the model's function (the softmax cancels them), their gradient is 0 up to rounding,
+    and Adam turns that rounding noise into steps of +-lr that differ between any two implementations."""
+    return max(float(np.abs(x - y).max() / max(np.abs(x).max(), 1e-30))
+               for i, (x, y) in enumerate(zip(a, b)) if not (i >= 2 and (i - 2) % 16 == 5 and i < len(a) - 3))
+
+
+class CourseLibRunner:
+    name = "course_lib"
+    variant = "NumPy, loss_and_grads + AdamW.step"
+
+    def __init__(self, data: Data, size: Size, initial: list[np.ndarray]):
+        self.data, self.size, self.initial = data, size, initial
+        self.model = GPT(data.V, size.context, size.d_model, size.n_heads, size.n_layers, seed=0)
+        self._train(2)  # warm-up: thread pools, first-touch allocations
+
+    def _train(self, n_steps: int | None = None) -> list[float]:
+        self.model.set_weights(self.initial)
+        opt = AdamW(LR, beta1=BETA1, beta2=BETA2, eps=EPS, weight_decay=WEIGHT_DECAY)
+        losses = []
+        for i, (Xb, Yb) in enumerate(self.data.batches(self.size.batch)):
+            if n_steps is not None and i == n_steps:
+                break
+            loss, grads = self.model.loss_and_grads(Xb, Yb)
+            opt.step(self.model.params, grads)
+            losses.append(loss)
+        return losses
+
+    def run(self) -> float:
+        t0 = time.perf_counter()
+        self.losses = self._train()
+        return time.perf_counter() - t0
+
+    def train_loss(self) -> float:
+        return float(np.mean(self.losses))
+
+    def val_loss(self) -> float:
+        return self.model.loss(self.data.X_val, self.data.Y_val)
+
+    def weights(self) -> list[np.ndarray]:
+        return self.model.get_weights()
+
+
+class KerasRunner:
+    """Keras 3 (TensorFlow backend) on the CPU; ``model.fit`` over the fixed batches, after a warm-up fit that
+    traced (and with ``jit_compile=True`` XLA-compiled) the train step. Before each timed fit the weights and the
+    optimizer's state (iterations, moments) are reset; the learning rate stays."""
+
+    name = "keras"
+
+    def __init__(self, data: Data, size: Size, initial: list[np.ndarray], jit_compile: bool, stock_adamw: bool):
+        os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # the CPU only, even where a GPU is present
+        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+        import keras
+        import tensorflow as tf
+
+        from course_lib.keras_gpt import build_keras_gpt, get_weights_from_keras, make_keras_adamw, set_keras_weights
+
+        self._set, self._get = set_keras_weights, get_weights_from_keras
+        self.data, self.size, self.initial, self.jit = data, size, initial, jit_compile
+        self.variant = f"model.fit, jit_compile={jit_compile}" + (", stock AdamW" if stock_adamw else "")
+        self.model = build_keras_gpt(data.V, size.context, size.d_model, size.n_heads, size.n_layers)
+        adamw = keras.optimizers.AdamW if stock_adamw else make_keras_adamw
+        self.opt = adamw(learning_rate=LR, weight_decay=WEIGHT_DECAY, beta_1=BETA1, beta_2=BETA2, epsilon=EPS)
+        self.model.compile(optimizer=self.opt, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                           jit_compile=jit_compile)
+        b = size.batch
+        self.model.fit(data.X[:2 * b], data.Y[:2 * b], batch_size=b, epochs=1, shuffle=False, verbose=0)  # warm-up
+        self.model.evaluate(data.X_val, data.Y_val, batch_size=len(data.X_val), verbose=0)  # trace evaluation too
+        self.threads = (tf.config.threading.get_intra_op_parallelism_threads(),
+                        tf.config.threading.get_inter_op_parallelism_threads())
+
+    def run(self) -> float:
+        self._set(self.model, self.initial)
+        for var in self.opt.variables:  # iterations and AdamW moments back to zero; the learning rate stays
+            if "learning_rate" not in var.path:
+                var.assign(np.zeros(var.shape, dtype=var.dtype))
+        t0 = time.perf_counter()
+        history = self.model.fit(self.data.X, self.data.Y, batch_size=self.size.batch, epochs=1, shuffle=False,
+                                 verbose=0)
+        elapsed = time.perf_counter() - t0
+        self._train_loss = float(history.history["loss"][-1])  # the mean over the epoch's batches
+        return elapsed
+
+    def train_loss(self) -> float:
+        return self._train_loss
+
+    def val_loss(self) -> float:
+        return float(self.model.evaluate(self.data.X_val, self.data.Y_val, batch_size=len(self.data.X_val),
+                                         verbose=0))
+
+    def weights(self) -> list[np.ndarray]:
+        return self._get(self.model)
+
+
+def time_generation(model: GPT, prompt: np.ndarray, n_new: int, use_cache: bool,
+                    repeats: int) -> tuple[float, np.ndarray]:
+    """Best-of-``repeats`` tokens per second of ``model.generate`` and the generated ids."""
+    best, out = np.inf, None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = model.generate(prompt, n_new, temperature=1.0, seed=0, use_cache=use_cache)
+        best = min(best, time.perf_counter() - t0)
+    return n_new / best, out
+
+
+def profile_course_lib(runner: CourseLibRunner, n_steps: int, top: int = 12) -> str:
+    """cProfile of ``n_steps`` training steps of course_lib: the functions with the most own time."""
+    prof = cProfile.Profile()
+    prof.enable()
+    runner._train(n_steps)
+    prof.disable()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
+    return buf.getvalue()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: 4 steps, 1 repeat, short generation")
+    parser.add_argument("--sizes", nargs="*", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--steps", type=int, default=None,
+                        help="training steps per timed run (default 100 for chapter, 20 for d256)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per library; the best is reported")
+    parser.add_argument("--no-xla", action="store_true", help="skip Keras with jit_compile=True")
+    parser.add_argument("--skip-keras", action="store_true")
+    parser.add_argument("--keras-stock-adamw", action="store_true",
+                        help="keras.optimizers.AdamW as it is, whose update of the embeddings differs from Adam's "
+                             "(see course_lib.keras_gpt.make_keras_adamw); default: make_keras_adamw")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of course_lib's training steps")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit both libraries to this many threads (NumPy's BLAS via threadpoolctl, "
+                             "TensorFlow's intra- and inter-op pools); default: each library's own choice")
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+        if not args.skip_keras:
+            os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+            import tensorflow as tf
+
+            tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+            tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    default_steps = {"chapter": 100, "d256": 20}
+    n_val, gen_repeats, gen_lengths = 64, 3, (48, 200)
+    if args.quick:
+        args.repeats, gen_repeats, gen_lengths = 1, 1, (16,)
+        default_steps = {"chapter": 4, "d256": 2}
+        n_val = 8
+
+    from threadpoolctl import threadpool_info
+
+    print(f"Python {platform.python_version()}, NumPy {np.__version__}, course_lib {course_lib.__version__}")
+    print(f"CPU: {platform.processor() or platform.machine()}; os.cpu_count() = {os.cpu_count()}, "
+          f"usable by this process = {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'}"
+          + (f"; load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}" if hasattr(os, "getloadavg") else ""))
+    for pool in threadpool_info():
+        print(f"  threadpool: {pool['internal_api']} {pool.get('version')} ({pool['prefix']}), "
+              f"{pool['num_threads']} threads" + (f", arch {pool['architecture']}" if "architecture" in pool else ""))
+    print(f"AdamW(lr={LR}, weight_decay={WEIGHT_DECAY}, beta=({BETA1}, {BETA2}), eps={EPS}) in both libraries; "
+          f"best of {args.repeats} timed run(s)")
+
+    mm_runs = [matmul_gflops()]
+    rows, gen_rows, notes, keras_threads = [], [], [], None
+    for size_name in args.sizes:
+        size = SIZES[size_name]
+        steps = args.steps or default_steps[size_name]
+        data = Data(size, steps, n_val)
+        tokens = steps * size.batch * size.context
+        fpt = flops_per_token(data.V, size)
+        initial = GPT(data.V, size.context, size.d_model, size.n_heads, size.n_layers, seed=0).get_weights()
+        runners = [CourseLibRunner(data, size, initial)]
+        if not args.skip_keras:
+            runners.append(KerasRunner(data, size, initial, False, args.keras_stock_adamw))
+            if not args.no_xla:
+                try:
+                    runners.append(KerasRunner(data, size, initial, True, args.keras_stock_adamw))
+                except Exception as exc:  # XLA unavailable on this build: report, go on without it
+                    notes.append(f"Keras with jit_compile=True failed on this machine ({type(exc).__name__}: {exc})")
+        keras_threads = next((r.threads for r in runners if isinstance(r, KerasRunner)), keras_threads)
+        times = {r.variant: [] for r in runners}
+        for _ in range(args.repeats):  # the libraries take turns, so that a change of load hits all alike
+            for r in runners:
+                time.sleep(0.2)  # let the previous run's thread pools go idle
+                times[r.variant].append(r.run())
+            mm_runs.append(matmul_gflops())
+        reference = runners[0].weights()
+        n_params = runners[0].model.n_params
+        print(f"\n[{size_name}] V={data.V}, T={size.context}, d={size.d_model}, heads={size.n_heads}, "
+              f"layers={size.n_layers}, batch={size.batch}: {n_params:,} parameters, {fpt / 1e6:.2f} MFLOP per "
+              f"token; {steps} steps = {tokens:,} tokens per timed run")
+        print("  all timed runs (s): " + "; ".join(f"{k}: " + ", ".join(f"{t:.3f}" for t in v)
+                                                 for k, v in times.items()))
+        for r in runners:
+            t = min(times[r.variant])
+            dev = 0.0 if r is runners[0] else max_weight_difference(reference, r.weights())
+            rows.append(dict(size=size_name, library=r.name, variant=r.variant, tps=tokens / t, ms=1e3 * t / steps,
+                             gflops=fpt * tokens / t / 1e9, train=r.train_loss(), val=r.val_loss(), dev=dev,
+                             steps=steps))
+
+        model = runners[0].model  # trained: the weights after the last timed run
+        for n_new in gen_lengths:
+            tps_cache, ids_cache = time_generation(model, data.prompt, n_new, True, gen_repeats)
+            tps_full, ids_full = time_generation(model, data.prompt, n_new, False, gen_repeats)
+            gen_rows.append(dict(size=size_name, n_new=n_new, cache=tps_cache, full=tps_full,
+                                 same=bool(np.array_equal(ids_cache, ids_full))))
+        if args.profile:
+            print(profile_course_lib(runners[0], min(steps, 20)))
+
+    mm = max(mm_runs)
+    print(f"\nfloat32 matmul throughput, np.matmul of two 2048x2048 float32 matrices (best of 10, measured before "
+          f"and after each round): {mm:.1f} GFLOP/s (measurements: {', '.join(f'{g:.0f}' for g in mm_runs)})\n")
+
+    print("| size | library | variant | train tokens/s | ms/step | GFLOP/s | of matmul | mean train loss "
+          "| val loss after | max weight diff |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['size']} | {r['library']} | {r['variant']} | {r['tps']:,.0f} | {r['ms']:.1f} | "
+              f"{r['gflops']:.1f} | {r['gflops'] / mm:.2f} | {r['train']:.4f} | {r['val']:.4f} "
+              f"({r['steps']} steps) | {r['dev']:.1e} |")
+    print()
+    for size_name in args.sizes:
+        size_rows = [r for r in rows if r["size"] == size_name]
+        keras_rows = [r for r in size_rows if r["library"] == "keras"]
+        if keras_rows:
+            best = max(keras_rows, key=lambda r: r["tps"])
+            ours = size_rows[0]
+            print(f"[{size_name}] course_lib / fastest Keras ({best['variant']}) training throughput: "
+                  f"{ours['tps'] / best['tps']:.2f}x; losses differ by {abs(ours['val'] - best['val']):.1e} "
+                  f"(validation), {abs(ours['train'] - best['train']):.1e} (mean training)")
+    print("\n| size | new tokens | tokens/s with KV cache | tokens/s without | speed-up | same tokens |")
+    print("|---|---:|---:|---:|---:|---|")
+    for g in gen_rows:
+        print(f"| {g['size']} | {g['n_new']} | {g['cache']:,.0f} | {g['full']:,.0f} | {g['cache'] / g['full']:.1f}x "
+              f"| {'yes' if g['same'] else 'NO'} |")
+    print("\nNotes:")
+    print("  FLOPs per token = 6 N + 12 L T d with N = n_params - (V + T) d; the same count for both libraries, "
+          "whatever each actually computes.")
+    print("  'max weight diff': after the run, max over the weight arrays of max|W_keras - W_course_lib| / "
+          "max|W_course_lib|.")
+    print("  Generation: batch 1, 16-character prompt, temperature 1, seed 0; past the context (T = 64) the "
+          "window slides and the cache is rebuilt every step.")
+    if keras_threads:
+        print(f"  TensorFlow intra/inter-op threads: {keras_threads} (0 = automatic)")
+    for note in notes:
+        print(f"  {note}")
+
+
+if __name__ == "__main__":
+    main()
