@@ -18,7 +18,10 @@ Keras runs ``model.fit`` on the whole fixed sequence (one epoch, ``shuffle=False
 ``jit_compile=False`` and with ``jit_compile=True`` (XLA), each traced and compiled by an untimed warm-up fit;
 the table shows both. course_lib runs the plain loop ``loss, grads = model.loss_and_grads(X, Y);
 optimizer.step(model.params, grads)``. Each timed run starts from the same weights and a fresh optimizer state;
-the libraries take turns, and the best of ``--repeats`` runs is reported.
+the libraries take turns, and the best of ``--repeats`` runs is reported. Threads: by default each library's own
+choice (course_lib: ``GPT.n_threads`` parts of each batch in parallel threads with ``GPT.blas_threads`` BLAS
+threads; TensorFlow: its automatic pools); ``--threads N`` gives both N threads in all, which makes the
+comparison robust on a machine where other processes compete for the cores.
 
 Reported per library: training tokens per second (``steps x batch x context`` / time), the mean training loss
 over the run and the validation loss after it (on fixed windows of the last 10 % of the text): with the same
@@ -141,9 +144,12 @@ class CourseLibRunner:
     name = "course_lib"
     variant = "NumPy, loss_and_grads + AdamW.step"
 
-    def __init__(self, data: Data, size: Size, initial: list[np.ndarray]):
+    def __init__(self, data: Data, size: Size, initial: list[np.ndarray], threads: int | None = None):
         self.data, self.size, self.initial = data, size, initial
         self.model = GPT(data.V, size.context, size.d_model, size.n_heads, size.n_layers, seed=0)
+        if threads is not None:  # one thread in all: no parallel parts, one BLAS thread
+            self.model.n_threads, self.model.blas_threads = threads, 1
+        self.threads = (getattr(self.model, "n_threads", None), getattr(self.model, "blas_threads", None))
         self._train(2)  # warm-up: thread pools, first-touch allocations
 
     def _train(self, n_steps: int | None = None) -> list[float]:
@@ -261,8 +267,9 @@ def main(argv=None) -> None:
                              "(see course_lib.keras_gpt.make_keras_adamw); default: make_keras_adamw")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of course_lib's training steps")
     parser.add_argument("--threads", type=int, default=None,
-                        help="limit both libraries to this many threads (NumPy's BLAS via threadpoolctl, "
-                             "TensorFlow's intra- and inter-op pools); default: each library's own choice")
+                        help="limit both libraries to this many threads (course_lib: GPT.n_threads and BLAS via "
+                             "threadpoolctl; TensorFlow: intra- and inter-op pools); default: each library's own "
+                             "choice")
     args = parser.parse_args(argv)
     if args.threads is not None:
         from threadpoolctl import threadpool_limits
@@ -294,7 +301,7 @@ def main(argv=None) -> None:
           f"best of {args.repeats} timed run(s)")
 
     mm_runs = [matmul_gflops()]
-    rows, gen_rows, notes, keras_threads = [], [], [], None
+    rows, gen_rows, notes, keras_threads, course_lib_threads = [], [], [], None, None
     for size_name in args.sizes:
         size = SIZES[size_name]
         steps = args.steps or default_steps[size_name]
@@ -302,7 +309,7 @@ def main(argv=None) -> None:
         tokens = steps * size.batch * size.context
         fpt = flops_per_token(data.V, size)
         initial = GPT(data.V, size.context, size.d_model, size.n_heads, size.n_layers, seed=0).get_weights()
-        runners = [CourseLibRunner(data, size, initial)]
+        runners = [CourseLibRunner(data, size, initial, args.threads)]
         if not args.skip_keras:
             runners.append(KerasRunner(data, size, initial, False, args.keras_stock_adamw))
             if not args.no_xla:
@@ -311,6 +318,7 @@ def main(argv=None) -> None:
                 except Exception as exc:  # XLA unavailable on this build: report, go on without it
                     notes.append(f"Keras with jit_compile=True failed on this machine ({type(exc).__name__}: {exc})")
         keras_threads = next((r.threads for r in runners if isinstance(r, KerasRunner)), keras_threads)
+        course_lib_threads = runners[0].threads
         times = {r.variant: [] for r in runners}
         for _ in range(args.repeats):  # the libraries take turns, so that a change of load hits all alike
             for r in runners:
@@ -373,6 +381,9 @@ def main(argv=None) -> None:
           "max|W_course_lib|.")
     print("  Generation: batch 1, 16-character prompt, temperature 1, seed 0; past the context (T = 64) the "
           "window slides and the cache is rebuilt every step.")
+    if course_lib_threads:
+        print(f"  course_lib GPT.n_threads (parallel parts of a batch) = {course_lib_threads[0]}, GPT.blas_threads = "
+              f"{course_lib_threads[1]}")
     if keras_threads:
         print(f"  TensorFlow intra/inter-op threads: {keras_threads} (0 = automatic)")
     for note in notes:

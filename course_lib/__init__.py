@@ -1,19 +1,22 @@
 """course_lib: the companion package of the course "Neural networks and large models".
 
-A small multilayer perceptron in NumPy, with the loss functions, optimizers, training loop, metrics and checks
-that the chapters derive. Every public name is importable from here::
+A small multilayer perceptron and a small GPT in NumPy, with the layers (attention included), loss functions,
+optimizers, training loop, tokenizers, metrics and checks that the chapters derive. The main names are
+importable from here::
 
-    from course_lib import MLP, fit, Adam, MLPClassifier
+    from course_lib import MLP, GPT, fit, Adam, AdamW, MLPClassifier, BPETokenizer
 
 Importing course_lib has no side effects: no global random seed, no logging set-up, no downloads.
 """
 
-from . import activations, layers, losses
+from . import activations, attention, layers, losses, sampling
 from .gradcheck import check_model_gradients, gradcheck, numerical_gradient, relative_error
 from .model import MLP
+from .gpt import GPT, KVCache, gpt_n_params
 
 # --- optimizers and training (course_lib/optimizers.py, course_lib/training.py)
-from .optimizers import SGD, Adam, Optimizer, RMSprop
+from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop, clip_by_global_norm, decay_mask_ndim2
+from .schedules import CosineDecay, WarmupCosine
 from .training import EarlyStopping, History, TrainingDivergedError, fit
 # --- metrics (course_lib/metrics.py)
 from . import metrics
@@ -21,5 +24,8 @@ from .metrics import accuracy, confusion_matrix, f1, perplexity, precision, reca
 # --- estimator, datasets, plots (course_lib/estimator.py, course_lib/datasets.py, course_lib/plots.py)
 from . import datasets, plots
 from .estimator import MLPClassifier
+# --- language models (course_lib/tokenizers.py, course_lib/bigram.py)
+from .tokenizers import BPETokenizer, CharTokenizer
+from .bigram import BigramModel
 
 __version__ = "0.1.0"
