@@ -26,23 +26,24 @@ comparison robust on a machine where other processes compete for the cores.
 Reported per library: training tokens per second (``steps x batch x context`` / time), the mean training loss
 over the run and the validation loss after it (on fixed windows of the last 10 % of the text): with the same
 start, data and optimizer, the two libraries follow the same trajectory up to float32 rounding, so these agree
-to about 1e-3; the largest weight difference after training is printed too. Achieved throughput counts
+to about 1e-6; the largest weight difference after training is printed too. Achieved throughput counts
 
     FLOPs per token = 6 N + 12 L T d,   N = n_params - (V + T) d,
 
-the standard count (Kaplan et al. 2020, "Scaling laws", and the PaLM paper's model-FLOPs utilisation): 2 FLOPs per
-weight of every matrix product forward and 4 backward (the embeddings are lookups and do not count), plus the
-attention scores Q K^T and the weighted values P V (2 T d each per token and layer forward, twice that backward,
-over the full T x T, as both libraries compute it). It is compared with the float32 matrix-multiply throughput of
-np.matmul measured in the same run. Generation (course_lib only): tokens per second of ``GPT.generate`` for
-batch 1, a 16-character prompt, with and without the key/value cache, both for 48 new tokens (prompt plus new
-tokens fill the context exactly) and for 200 (past the context, where the window slides and the cache is rebuilt
-at every step, since every token's position changes).
+the count behind "model FLOPs utilisation" (Chowdhery et al. 2022, PaLM, appendix B; 6 N from Kaplan et al.
+2020): 2 FLOPs per weight of every matrix product forward and 4 backward (the embeddings are lookups and do not
+count), plus the attention scores Q K^T and the weighted values P V (2 T d each per token and layer forward,
+twice that backward, over the full T x T, as both libraries compute it). It is compared with the float32
+matrix-multiply throughput of np.matmul measured in the same run. Generation (course_lib only): tokens per second
+of ``GPT.generate`` for batch 1, a 16-character prompt, with and without the key/value cache, both for 48 new
+tokens (prompt plus new tokens fill the context exactly) and for 200 (past the context, where the window slides
+and the cache is rebuilt at every step, since every token's position changes).
 
 Run::
 
-    python benchmarks/bench_gpt.py            # the full benchmark (a few minutes on 2 cores)
-    python benchmarks/bench_gpt.py --quick    # a smoke run (under a minute)
+    python benchmarks/bench_gpt.py              # the full benchmark (about 5 minutes on 2 idle cores)
+    python benchmarks/bench_gpt.py --threads 1  # both libraries on one thread (robust on a busy machine)
+    python benchmarks/bench_gpt.py --quick      # a smoke run (a minute or two)
 
 This is a script, not a test: it prints, it asserts nothing.
 """
@@ -258,8 +259,8 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: 4 steps, 1 repeat, short generation")
     parser.add_argument("--sizes", nargs="*", default=list(SIZES), choices=list(SIZES))
     parser.add_argument("--steps", type=int, default=None,
-                        help="training steps per timed run (default 100 for chapter, 20 for d256)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per library; the best is reported")
+                        help="training steps per timed run (default 100 for chapter, 10 for d256)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per library; the best is reported")
     parser.add_argument("--no-xla", action="store_true", help="skip Keras with jit_compile=True")
     parser.add_argument("--skip-keras", action="store_true")
     parser.add_argument("--keras-stock-adamw", action="store_true",
@@ -281,7 +282,7 @@ def main(argv=None) -> None:
 
             tf.config.threading.set_intra_op_parallelism_threads(args.threads)
             tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    default_steps = {"chapter": 100, "d256": 20}
+    default_steps = {"chapter": 100, "d256": 10}
     n_val, gen_repeats, gen_lengths = 64, 3, (48, 200)
     if args.quick:
         args.repeats, gen_repeats, gen_lengths = 1, 1, (16,)

@@ -30,7 +30,6 @@ import contextlib
 import functools
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from . import sampling
+from ._io import load_model_arrays, save_npz_atomic
 from ._validation import _describe, check_array, check_choice, check_int
 from .attention import (
     causal_mask,
@@ -709,54 +709,20 @@ class GPT:
     def save(self, path: str | os.PathLike) -> Path:
         """Save architecture and weights to one ``.npz`` file, atomically (written to a temporary file in the same
         directory, then renamed over ``path``). Returns the path written (``.npz`` appended if missing)."""
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_name(path.name + ".npz")
         cfg = self.config()
-        arrays = {"format": np.array(_FORMAT), "format_version": np.array(_FORMAT_VERSION)}
-        for key in ("vocab_size", "context_length", "d_model", "n_heads", "n_layers"):
-            arrays[key] = np.array(cfg[key], dtype=np.int64)
+        arrays = {key: np.array(cfg[key], dtype=np.int64)
+                  for key in ("vocab_size", "context_length", "d_model", "n_heads", "n_layers")}
         arrays["seed"] = np.array(-1 if self.seed is None else self.seed, dtype=np.int64)
         arrays["dtype"] = np.array(cfg["dtype"])
         arrays.update({f"param_{i}": p for i, p in enumerate(self.params)})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return save_npz_atomic(path, _FORMAT, _FORMAT_VERSION, arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "GPT":
         """Load a model written by :meth:`save`. Raises ValueError for a corrupt file or one that is not a
         course_lib GPT; never unpickles anything (``allow_pickle=False``)."""
         path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"path {str(path)!r} does not exist")
-        try:
-            with open(path, "rb") as f:
-                data = np.load(f, allow_pickle=False)
-                if isinstance(data, np.ndarray):  # a single array saved with np.save: not a model file
-                    contents = None
-                else:
-                    with data:
-                        contents = {k: data[k] for k in data.files}
-        except Exception as exc:  # BadZipFile, EOFError, OSError, ValueError, ...: all mean unreadable
-            raise ValueError(f"{str(path)!r} is not a readable course_lib model file (.npz): {exc}") from None
-        if not isinstance(contents, dict) or str(contents.get("format", "")) != _FORMAT:
-            raise ValueError(f"{str(path)!r} is not a course_lib GPT file (no '{_FORMAT}' format marker)")
-        try:
-            version = int(contents["format_version"])
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(f"{str(path)!r} is a damaged course_lib GPT file: no format_version") from None
-        if version != _FORMAT_VERSION:
-            raise ValueError(f"{str(path)!r} has GPT format version {version}; this course_lib reads {_FORMAT_VERSION}")
+        contents = load_model_arrays(path, _FORMAT, _FORMAT_VERSION, "GPT")
         try:
             seed = int(contents["seed"])
             model = cls(

@@ -15,13 +15,13 @@ Backpropagation runs the chain rule from :math:`\delta^{[L]} = \partial L/\parti
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from . import losses
+from ._io import load_model_arrays, save_npz_atomic
 from ._validation import (
     check_array,
     check_choice,
@@ -336,13 +336,8 @@ class MLP:
         The file is written to a temporary file in the same directory and renamed over ``path`` only when
         complete, so an interrupted save never leaves a broken model behind. Returns the path written.
         """
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_name(path.name + ".npz")
         cfg = self.config()
         arrays = {
-            "format": np.array(_FORMAT),
-            "format_version": np.array(_FORMAT_VERSION),
             "layer_sizes": np.array(cfg["layer_sizes"], dtype=np.int64),
             "activation": np.array(cfg["activation"]),
             "output": np.array(cfg["output"]),
@@ -351,46 +346,13 @@ class MLP:
             "dtype": np.array(cfg["dtype"]),
         }
         arrays.update({f"param_{i}": p for i, p in enumerate(self.params)})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return save_npz_atomic(path, _FORMAT, _FORMAT_VERSION, arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "MLP":
         """Load a model written by :meth:`save`. Raises ValueError for a corrupt file or one that is not a
         course_lib model; never unpickles anything (``allow_pickle=False``)."""
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"path {str(path)!r} does not exist")
-        try:
-            # opened here, not by np.load, so that the file is closed even when the archive is unreadable
-            with open(path, "rb") as f:
-                data = np.load(f, allow_pickle=False)
-                if isinstance(data, np.ndarray):  # a single array saved with np.save: not a model file
-                    contents = None
-                else:
-                    with data:
-                        contents = {k: data[k] for k in data.files}
-        except Exception as exc:  # BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError (a flipped
-            # zip flag), ValueError (a damaged .npy header or a pickled object array): all mean unreadable
-            raise ValueError(f"{str(path)!r} is not a readable course_lib model file (.npz): {exc}") from None
-        if not isinstance(contents, dict) or str(contents.get("format", "")) != _FORMAT:
-            raise ValueError(f"{str(path)!r} is not a course_lib model file (no '{_FORMAT}' format marker)")
-        try:
-            version = int(contents["format_version"])
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(f"{str(path)!r} is a damaged course_lib model file: no format_version") from None
-        if version != _FORMAT_VERSION:
-            raise ValueError(f"{str(path)!r} has model format version {version}; this course_lib reads {_FORMAT_VERSION}")
+        contents = load_model_arrays(path, _FORMAT, _FORMAT_VERSION, "model")
         try:
             seed = int(contents["seed"])
             model = cls(
