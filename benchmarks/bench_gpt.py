@@ -74,6 +74,9 @@ from course_lib.gpt import GPT  # noqa: E402
 from course_lib.optimizers import AdamW  # noqa: E402
 from course_lib.tokenizers import CharTokenizer  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_mlp import matmul_gflops  # noqa: E402  (the same float32 matmul measurement for both benchmarks)
+
 LR, WEIGHT_DECAY, BETA1, BETA2, EPS = 1e-3, 0.1, 0.9, 0.999, 1e-7
 
 
@@ -88,22 +91,6 @@ class Size:
 
 
 SIZES = {"chapter": Size("chapter", 64, 4, 2), "d256": Size("d256", 256, 8, 4)}
-
-
-def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-    """Measured float32 matrix-multiply throughput (best of ``repeats``), GFLOP/s, for (n, n) @ (n, n)."""
-    rng = np.random.default_rng(1)
-    A = rng.standard_normal((n, n), dtype=np.float32)
-    B = rng.standard_normal((n, n), dtype=np.float32)
-    C = np.empty((n, n), dtype=np.float32)
-    for _ in range(2):  # warm-up
-        np.matmul(A, B, out=C)
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        np.matmul(A, B, out=C)
-        best = min(best, time.perf_counter() - t0)
-    return 2.0 * n**3 / best / 1e9
 
 
 def flops_per_token(V: int, size: Size) -> float:
