@@ -107,11 +107,15 @@ class BigramModel:
         arr = self._check_ids(ids)
         V = self.vocab_size
         codes = (arr[..., :-1] * V + arr[..., 1:]).ravel()
-        self.counts = np.bincount(codes, minlength=V * V).reshape(V, V).astype(np.int64)
-        C = self.counts + self.alpha
-        totals = C.sum(axis=1, keepdims=True)
+        self.counts = np.bincount(codes, minlength=V * V).reshape(V, V).astype(np.int64, copy=False)
+        # One (V, V) float array, updated in place: for V in the thousands (Chinese characters) each extra
+        # temporary is hundreds of megabytes.
+        log_probs = self.counts.astype(np.float64)
+        log_probs += self.alpha  # C[a, b] + alpha
+        totals = log_probs.sum(axis=1, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_probs = np.log(C) - np.log(totals)
+            np.log(log_probs, out=log_probs)
+            log_probs -= np.log(totals)
         empty = totals[:, 0] == 0  # only with alpha = 0: a token never followed by anything
         log_probs[empty] = -np.log(V)
         self.log_probs = log_probs
