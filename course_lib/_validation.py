@@ -7,7 +7,7 @@ raises a ValueError or TypeError whose message names the argument, says what was
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -19,6 +19,7 @@ __all__ = [
     "check_int",
     "check_choice",
     "check_fraction",
+    "assign_weights",
 ]
 
 
@@ -146,3 +147,26 @@ def check_choice(value, name: str, choices: Iterable[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}; got {value!r}")
     return value
+
+
+def assign_weights(params: list[np.ndarray], weights, labels: Sequence[str], dtype, *, layout: str,
+                   count_note: str) -> None:
+    """Check ``weights`` against a model's ``params`` (same number of arrays, same shapes) and copy them into
+    ``params`` in place, so that an optimizer holding the arrays keeps working (``set_weights`` of MLP and GPT).
+
+    ``labels`` name each array in the messages (``"W1"``, ``"Wq"``, ...); ``layout`` says what list was expected
+    and ``count_note`` why that many arrays. Nothing is changed unless every array passes.
+    """
+    if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence):
+        raise TypeError(f"weights must be {layout}; got {type(weights).__name__}")
+    if len(weights) != len(params):
+        raise ValueError(f"weights must be a list of {len(params)} arrays {count_note}; got {len(weights)} arrays")
+    checked = []
+    for i, (w, p, label) in enumerate(zip(weights, params, labels)):
+        label = f"weights[{i}] ({label})"
+        w = check_array(w, label, ndim=p.ndim, dtype=dtype, allow_empty=True)
+        if w.shape != p.shape:
+            raise ValueError(f"{label} must have shape {p.shape}; got shape {w.shape}")
+        checked.append(w)
+    for p, w in zip(params, checked):
+        p[...] = w

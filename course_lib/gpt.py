@@ -38,7 +38,7 @@ import numpy as np
 
 from . import sampling
 from ._io import load_model_arrays, save_npz_atomic
-from ._validation import _describe, check_array, check_choice, check_int
+from ._validation import _describe, assign_weights, check_array, check_choice, check_int
 from .attention import (
     causal_mask,
     masked_softmax,
@@ -278,22 +278,9 @@ class GPT:
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
         """Replace the parameters by copies of ``weights`` (order and shapes as :meth:`get_weights`). The arrays
         are updated in place, so an optimizer holding them keeps working."""
-        if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence):
-            raise TypeError(f"weights must be a list of arrays in get_weights() order; got {type(weights).__name__}")
-        if len(weights) != len(self.params):
-            raise ValueError(
-                f"weights must be a list of {len(self.params)} arrays for a GPT with n_layers = {self.n_layers}; "
-                f"got {len(weights)} arrays"
-            )
-        new = []
-        for i, (w, p, name) in enumerate(zip(weights, self.params, self.param_names)):
-            label = f"weights[{i}] ({name})"
-            w = check_array(w, label, ndim=p.ndim, dtype=self.dtype)
-            if w.shape != p.shape:
-                raise ValueError(f"{label} must have shape {p.shape}; got shape {w.shape}")
-            new.append(w)
-        for p, w in zip(self.params, new):
-            p[...] = w
+        assign_weights(self.params, weights, self.param_names, self.dtype,
+                       layout="a list of arrays in get_weights() order",
+                       count_note=f"for a GPT with n_layers = {self.n_layers}")
 
     # ------------------------------------------------------------------ input validation
     def _check_ids(self, X, name: str, *, ndim: tuple[int, ...] = (2,), max_len: int | None = None) -> np.ndarray:

@@ -23,6 +23,7 @@ import numpy as np
 from . import losses
 from ._io import load_model_arrays, save_npz_atomic
 from ._validation import (
+    assign_weights,
     check_array,
     check_choice,
     check_int,
@@ -148,23 +149,9 @@ class MLP:
 
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
         """Replace the parameters by copies of ``weights`` (``[W1, b1, ...]``, shapes as :meth:`get_weights`)."""
-        if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence):
-            raise TypeError(f"weights must be a list [W1, b1, W2, b2, ...]; got {type(weights).__name__}")
-        if len(weights) != len(self.params):
-            raise ValueError(
-                f"weights must be a list of {len(self.params)} arrays [W1, b1, ...] for layer sizes "
-                f"{self.layer_sizes}; got {len(weights)} arrays"
-            )
-        new = []
-        for i, (w, p) in enumerate(zip(weights, self.params)):
-            label = f"weights[{i}] ({'W' if i % 2 == 0 else 'b'}{i // 2 + 1})"
-            w = check_array(w, label, ndim=p.ndim, dtype=self.dtype, allow_empty=True)
-            if w.shape != p.shape:
-                raise ValueError(f"{label} must have shape {p.shape}; got shape {w.shape}")
-            new.append(w.copy())
-        # update in place so that optimizers holding references to the arrays keep working
-        for p, w in zip(self.params, new):
-            p[...] = w
+        labels = [f"{'W' if i % 2 == 0 else 'b'}{i // 2 + 1}" for i in range(len(self.params))]
+        assign_weights(self.params, weights, labels, self.dtype, layout="a list [W1, b1, W2, b2, ...]",
+                       count_note=f"[W1, b1, ...] for layer sizes {self.layer_sizes}")
 
     # ------------------------------------------------------------------ forward / backward
     def forward_with_cache(self, X: np.ndarray) -> tuple[np.ndarray, list]:
