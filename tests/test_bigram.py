@@ -87,9 +87,9 @@ def test_sample():
 
 def test_sample_frequencies():
     P = np.array([[0.1, 0.9], [0.7, 0.3]])
-    model = BigramModel(2, alpha=0.0)
-    model.fit([0, 1])
-    model.log_probs = np.log(P)  # a known table
+    rows = [[0, 0]] * 1 + [[0, 1]] * 9 + [[1, 0]] * 7 + [[1, 1]] * 3  # pairs counted within rows only
+    model = BigramModel(2, alpha=0.0).fit(np.array(rows))
+    np.testing.assert_allclose(model.probs, P)  # a known table
     ids = model.sample(40_000, 0, seed=0)
     pairs = BigramModel(2, alpha=0.0).fit(ids).probs
     np.testing.assert_allclose(pairs, P, atol=0.02)
@@ -107,6 +107,8 @@ def test_bad_input():
         model.nll([0, 1])
     with pytest.raises(RuntimeError, match="not fitted"):
         model.sample(3)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        model.log_probs
     with pytest.raises(ValueError, match=r"\[0, 3\).*for example 3"):
         model.fit([0, 1, 3])
     with pytest.raises(ValueError, match="at least 2 tokens"):
@@ -136,3 +138,23 @@ def test_perplexity():
     for bad in ("1", None, True, [1.0]):
         with pytest.raises(TypeError, match="mean_nll"):
             perplexity(bad)
+
+
+def test_sparse_storage_matches_the_dense_table():
+    """nll and sample look entries up in the sorted pairs; the result equals the dense table's."""
+    rng = np.random.default_rng(0)
+    V = 300
+    ids = rng.integers(0, V, size=2_000)
+    for alpha in (0.0, 0.5):
+        model = BigramModel(V, alpha=alpha).fit(ids)
+        assert len(model.pairs) <= len(ids) - 1 and model.pair_counts.sum() == len(ids) - 1
+        dense = model.counts
+        assert np.count_nonzero(dense) == len(model.pairs) and (dense.sum(axis=1) == model.totals).all()
+        with np.errstate(divide="ignore"):  # log 0 = -inf for unseen pairs without smoothing
+            table = np.log((dense + alpha) / np.maximum(dense.sum(axis=1, keepdims=True) + alpha * V, 1e-300))
+        table[dense.sum(axis=1) + alpha * V == 0] = -np.log(V)
+        np.testing.assert_allclose(model.log_probs, table, rtol=1e-12)
+        seen = ids[:1001]  # pairs of the training text: finite even without smoothing
+        assert model.nll(seen) == pytest.approx(-table[seen[:-1], seen[1:]].mean(), rel=1e-12)
+    sample = BigramModel(V, alpha=0.0).fit(ids).sample(500, start_id=int(ids[0]), seed=0)
+    assert np.isin(sample[:-1] * V + sample[1:], model.pairs).all()  # alpha = 0 only follows seen pairs
