@@ -39,11 +39,23 @@ of ``GPT.generate`` for batch 1, a 16-character prompt, with and without the key
 tokens (prompt plus new tokens fill the context exactly) and for 200 (past the context, where the window slides
 and the cache is rebuilt at every step, since every token's position changes).
 
+Decoding throughput against the batch size (chapter "What large models cost"): ``GPT.generate`` with the key/value
+cache, ``n_new`` new tokens after a one-token prompt for each of B sequences, for B from 1 to 128, with an
+untrained GPT of d_model 384, 6 heads, 4 layers, context 64 (the time of a step does not depend on the weights'
+values), best of ``--repeats`` interleaved runs. Each step is placed on a roofline: FLOPs per step
+``B * (2 N_mm + 4 L t d)`` (``course_lib.cost.inference_flops_per_token``, N_mm the weights of the matrix
+products, t the mean cache length), bytes per step the weights read once plus the key/value cache
+(``course_lib.cost.kv_cache_bytes``), against the float32 matmul peak of one core (``GPT.blas_threads`` is 1
+during generation) and the copy bandwidth of an array the size of the weights (``course_lib.cost.measure_bandwidth``).
+While the intensity is below the ridge point the step is memory-bound: tokens per second grow almost in proportion
+to B.
+
 Run::
 
     python benchmarks/bench_gpt.py              # the full benchmark (about 5 minutes on 2 idle cores)
     python benchmarks/bench_gpt.py --threads 1  # both libraries on one thread (robust on a busy machine)
     python benchmarks/bench_gpt.py --quick      # a smoke run (a minute or two)
+    python benchmarks/bench_gpt.py --decode-only  # only decoding throughput against the batch size (a minute)
 
 This is a script, not a test: it prints, it asserts nothing.
 """
@@ -69,6 +81,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 import course_lib  # noqa: E402
+from course_lib import cost  # noqa: E402
 from course_lib.datasets import lm_windows, load_tiny_shakespeare, split_text  # noqa: E402
 from course_lib.gpt import GPT  # noqa: E402
 from course_lib.optimizers import AdamW  # noqa: E402
@@ -230,6 +243,57 @@ def time_generation(model: GPT, prompt: np.ndarray, n_new: int, use_cache: bool,
     return n_new / best, out
 
 
+DECODE_SIZE = Size("decode", 384, 6, 4)
+DECODE_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128)
+
+
+def decoding_throughput(V: int, size: Size, batches, n_new: int, repeats: int) -> tuple[list[dict], float, float]:
+    """Tokens per second of cached generation against the batch size, with each step's roofline coordinates.
+
+    Returns (rows, peak FLOP/s of one core, bandwidth in bytes/s); a row per batch size: tokens/s, seconds per
+    step, FLOPs and bytes per step, intensity, attained FLOP/s and the roofline's attainable FLOP/s."""
+    from threadpoolctl import threadpool_limits
+
+    model = GPT(V, size.context, size.d_model, size.n_heads, size.n_layers, seed=0)
+    d, L = size.d_model, size.n_layers
+    n_matmul = L * 12 * d * d + d * V                     # weights of the matrix products
+    weight_bytes = sum(p.nbytes for p in model.params)
+    with threadpool_limits(limits=1):                      # generation runs with GPT.blas_threads = 1
+        peak = matmul_gflops(n=1024) * 1e9
+    bandwidth = cost.measure_bandwidth(weight_bytes, repeats=5)
+    best = dict.fromkeys(batches, np.inf)
+    for _ in range(repeats):                               # interleaved: a change of load hits all batch sizes
+        for B in batches:
+            prompt = np.zeros((B, 1), dtype=np.int64)
+            t0 = time.perf_counter()
+            model.generate(prompt, n_new, seed=0)
+            best[B] = min(best[B], time.perf_counter() - t0)
+    t_mean = max(1, round(np.mean(np.arange(1, n_new + 1))))  # mean number of cached positions
+    rows = []
+    for B in batches:
+        step = best[B] / n_new
+        flops = B * cost.inference_flops_per_token(n_matmul, L, t_mean, d)
+        nbytes = weight_bytes + cost.kv_cache_bytes(L, B, t_mean, d, bytes_per_number=4)
+        intensity = flops / nbytes
+        rows.append(dict(B=B, tps=B / step, step=step, flops=flops, bytes=nbytes, intensity=intensity,
+                         attained=flops / step, roof=cost.roofline(intensity, peak, bandwidth)))
+    return rows, peak, bandwidth
+
+
+def print_decoding(rows: list[dict], peak: float, bandwidth: float, size: Size, n_new: int) -> None:
+    print(f"\nDecoding throughput against the batch size: untrained GPT d_model={size.d_model}, heads={size.n_heads}, "
+          f"layers={size.n_layers}, context={size.context}; {n_new} new tokens after a 1-token prompt, KV cache; "
+          f"one core (GPT.blas_threads = 1)")
+    print(f"roofs: float32 matmul peak {peak / 1e9:.1f} GFLOP/s (1024x1024, one core), copy bandwidth "
+          f"{bandwidth / 1e9:.1f} GB/s (an array the size of the weights); ridge {peak / bandwidth:.1f} FLOP/byte\n")
+    print("| batch | tokens/s | ms/step | MFLOP/step | MB/step | FLOP/byte | GFLOP/s | roofline GFLOP/s | of roofline |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['B']} | {r['tps']:,.0f} | {1e3 * r['step']:.2f} | {r['flops'] / 1e6:.1f} | {r['bytes'] / 1e6:.1f} "
+              f"| {r['intensity']:.2f} | {r['attained'] / 1e9:.1f} | {r['roof'] / 1e9:.1f} | "
+              f"{r['attained'] / r['roof']:.2f} |")
+
+
 def profile_course_lib(runner: CourseLibRunner, n_steps: int, top: int = 12) -> str:
     """cProfile of ``n_steps`` training steps of course_lib: the functions with the most own time."""
     prof = cProfile.Profile()
@@ -254,6 +318,9 @@ def main(argv=None) -> None:
                         help="keras.optimizers.AdamW as it is, whose update of the embeddings differs from Adam's "
                              "(see course_lib.keras_gpt.make_keras_adamw); default: make_keras_adamw")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of course_lib's training steps")
+    parser.add_argument("--skip-decode", action="store_true", help="skip decoding throughput against the batch size")
+    parser.add_argument("--decode-only", action="store_true",
+                        help="run only decoding throughput against the batch size")
     parser.add_argument("--threads", type=int, default=None,
                         help="limit both libraries to this many threads (course_lib: GPT.n_threads and BLAS via "
                              "threadpoolctl; TensorFlow: intra- and inter-op pools); default: each library's own "
@@ -287,6 +354,13 @@ def main(argv=None) -> None:
               f"{pool['num_threads']} threads" + (f", arch {pool['architecture']}" if "architecture" in pool else ""))
     print(f"AdamW(lr={LR}, weight_decay={WEIGHT_DECAY}, beta=({BETA1}, {BETA2}), eps={EPS}) in both libraries; "
           f"best of {args.repeats} timed run(s)")
+
+    decode_batches, decode_new = (DECODE_BATCHES, 8) if not args.quick else ((1, 4, 16), 4)
+    if args.decode_only:
+        V = CharTokenizer.train(load_tiny_shakespeare()).vocab_size
+        print_decoding(*decoding_throughput(V, DECODE_SIZE, decode_batches, decode_new, args.repeats), DECODE_SIZE,
+                       decode_new)
+        return
 
     mm_runs = [matmul_gflops()]
     rows, gen_rows, notes, keras_threads, course_lib_threads = [], [], [], None, None
@@ -376,6 +450,10 @@ def main(argv=None) -> None:
         print(f"  TensorFlow intra/inter-op threads: {keras_threads} (0 = automatic)")
     for note in notes:
         print(f"  {note}")
+    if not args.skip_decode:
+        V = CharTokenizer.train(load_tiny_shakespeare()).vocab_size
+        print_decoding(*decoding_throughput(V, DECODE_SIZE, decode_batches, decode_new, args.repeats), DECODE_SIZE,
+                       decode_new)
 
 
 if __name__ == "__main__":

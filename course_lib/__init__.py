@@ -27,5 +27,8 @@ from .estimator import MLPClassifier
 # --- language models (course_lib/tokenizers.py, course_lib/bigram.py)
 from .tokenizers import BPETokenizer, CharTokenizer
 from .bigram import BigramModel
+# --- adapting and serving large models (course_lib/lora.py, quantization.py, distillation.py, cost.py)
+from . import cost, distillation, lora, quantization
+from .lora import LoRAGPT
 
 __version__ = "0.1.0"

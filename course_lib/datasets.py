@@ -693,3 +693,30 @@ def lm_windows(ids, context_length: int, stride: int | None = None) -> tuple[np.
     arr = arr.astype(np.int64, copy=False)
     windows = np.lib.stride_tricks.sliding_window_view(arr, context_length + 1)[::stride]
     return windows[:, :-1].copy(), windows[:, 1:].copy()
+
+
+# --------------------------------------------------------------------------- unlabelled reviews (pre-training)
+__all__ += ["load_reviews_unlabelled"]
+
+
+def load_reviews_unlabelled(path: str | os.PathLike | None = None) -> list[str]:
+    """3,000 review-like English sentences without labels, for pre-training (chapter "Pre-training and fine-tuning").
+
+    Written for this course (CC0 1.0): ``course_lib/data/make_reviews_unlabelled.py`` draws them, with its own
+    fixed seed, from the generators of the labelled corpus of :func:`load_sentiment` (the same things reviewed,
+    adjectives, facts, side remarks and verdicts) and throws the labels away. No sentence of the labelled corpus,
+    nor any sentence with the same bag of words as one of them, is among them, so a model pre-trained on this
+    text has not seen the test split of :func:`load_sentiment`. Source, size and SHA-256 are in
+    ``course_lib/data/README.md``.
+
+    Parameters
+    ----------
+    path : path or None
+        Read this UTF-8 file (one sentence per line) instead of the shipped ``reviews_unlabelled.txt``. Raises
+        ``FileNotFoundError`` naming the path when it does not exist.
+
+    Returns
+    -------
+    list of str, the sentences in file order (empty lines are skipped).
+    """
+    return [line for line in _read_text(path, "reviews_unlabelled.txt").split("\n") if line.strip()]

@@ -10,6 +10,9 @@ from ._core import REGISTRY, CheckFailed, exercise_check, expect_close, expect_e
 # --- one import line per chapter module, e.g. `from .forward_pass import sigmoid, layer_forward`
 from .tokens import bigram_nll, bpe_merge, embedding_grad
 from .gpt import gpt_n_params, top_k_probs, warmup_cosine_lr
+from .pretraining import bert_backbone_params, mask_tokens
+from .adaptation import kd_grad, lora_grads, quantize_per_channel
+from .cost import tensor_parallel_partials, zero_bytes_per_device
 from .attention import causal_attention_weights, scaled_scores, sinusoidal_positions
 from .scaling import average_shard_gradients, quantize_int8
 from .faq import per_class_sample, training_memory_bytes
