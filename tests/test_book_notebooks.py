@@ -62,13 +62,6 @@ def test_outputs_carry_no_terminal_junk_nor_tensorflow_logs(two_runs):
         assert junk_in(nb) == []
 
 
-def test_a_chapter_runs_within_its_budget(two_runs):
-    # The budget is 60 s on a 2-core CPU (see README.md, "Measured numbers"); the tests run beside others,
-    # so this only catches a chapter that became several times slower.
-    seconds = min(s for _, s in two_runs)
-    assert seconds < 120, f"{SAMPLE.name} took {seconds:.0f} s"
-
-
 def test_junk_patterns_catch_what_they_should():
     samples = {
         "\x1b[1m8/8\x1b[0m \x1b[32m━━━━━━━━━━━━━━━━━━━━\x1b[0m\x1b[37m\x1b[0m \x1b[1m0s\x1b[0m 2ms/step": 2,
