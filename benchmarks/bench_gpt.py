@@ -56,6 +56,8 @@ Run::
     python benchmarks/bench_gpt.py --threads 1  # both libraries on one thread (robust on a busy machine)
     python benchmarks/bench_gpt.py --quick      # a smoke run (a minute or two)
     python benchmarks/bench_gpt.py --decode-only  # only decoding throughput against the batch size (a minute)
+    python benchmarks/bench_gpt.py --decode-only --lora  # ... and a LoRA step against a full fine-tuning step
+                                                         # (benchmarks/bench_lora.py, chapter 23)
 
 This is a script, not a test: it prints, it asserts nothing.
 """
@@ -319,6 +321,8 @@ def main(argv=None) -> None:
                              "(see course_lib.keras_gpt.make_keras_adamw); default: make_keras_adamw")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of course_lib's training steps")
     parser.add_argument("--skip-decode", action="store_true", help="skip decoding throughput against the batch size")
+    parser.add_argument("--lora", action="store_true",
+                        help="also time a LoRA training step against full fine-tuning (benchmarks/bench_lora.py)")
     parser.add_argument("--decode-only", action="store_true",
                         help="run only decoding throughput against the batch size")
     parser.add_argument("--threads", type=int, default=None,
@@ -360,6 +364,8 @@ def main(argv=None) -> None:
         V = CharTokenizer.train(load_tiny_shakespeare()).vocab_size
         print_decoding(*decoding_throughput(V, DECODE_SIZE, decode_batches, decode_new, args.repeats), DECODE_SIZE,
                        decode_new)
+        if args.lora:
+            run_lora(args.quick)
         return
 
     mm_runs = [matmul_gflops()]
@@ -454,6 +460,16 @@ def main(argv=None) -> None:
         V = CharTokenizer.train(load_tiny_shakespeare()).vocab_size
         print_decoding(*decoding_throughput(V, DECODE_SIZE, decode_batches, decode_new, args.repeats), DECODE_SIZE,
                        decode_new)
+    if args.lora:
+        run_lora(args.quick)
+
+
+def run_lora(quick: bool) -> None:
+    """The LoRA step against a full fine-tuning step of the same GPT: benchmarks/bench_lora.py's table."""
+    import bench_lora  # the same folder, on sys.path as for bench_mlp
+
+    print()
+    bench_lora.main(["--quick"] if quick else [])
 
 
 if __name__ == "__main__":
